@@ -1,0 +1,99 @@
+"""``qa index``: parse, embed and store files into an index; ``--status`` describes one."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from qa.settings import Settings
+
+HELP = "index files or folders (incremental; --prune drops documents whose files are gone)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", type=Path, help="files or folders (.txt .md .jsonl .csv)")
+    parser.add_argument("--index-dir", type=Path, help="index folder (default: index/default, $QA_INDEX_DIR)")
+    parser.add_argument("--prune", action="store_true", help="drop documents whose files no longer exist")
+    parser.add_argument("--rebuild", action="store_true", help="discard the existing index first")
+    parser.add_argument("--status", action="store_true", help="describe the index and exit")
+    parser.add_argument("--wait", type=float, help="seconds to wait for another running qa index")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {"index.dir": args.index_dir, "index.lock_timeout_s": args.wait}
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.errors import QAError
+
+    if args.status:
+        return _status(settings, args.json)
+    if not args.paths and not args.prune:
+        raise QAError("nothing to index: give files or folders (qa index PATH...)")
+    from qa.embedder import load_embedder
+    from qa.indexer import Indexer
+
+    embedder = load_embedder(settings.embed)
+    bar = None
+    show = not args.no_progress and sys.stderr.isatty() and not args.json
+
+    def progress(p: Any) -> None:
+        nonlocal bar
+        if not show:
+            return
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=p.total_files, unit="file", desc="indexing", dynamic_ncols=True)
+        bar.update(p.done_files - bar.n)
+        bar.set_postfix(paragraphs=p.paragraphs, embedded=p.embedded)
+
+    summary = Indexer(settings, embedder).run(args.paths, prune=args.prune, rebuild=args.rebuild,
+                                              progress=progress)
+    if bar is not None:
+        bar.close()
+    for f in summary.failures:
+        print(f"failed: {f['source']}: {f['reason']}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary.to_json(), ensure_ascii=False))
+    else:
+        for w in summary.warnings[:20]:
+            print(f"warning: {w}", file=sys.stderr)
+        if len(summary.warnings) > 20:
+            print(f"... and {len(summary.warnings) - 20} more warnings (use --json to see all)", file=sys.stderr)
+        t = summary.totals
+        print(
+            f"{summary.added} added, {summary.updated} updated, {summary.unchanged} unchanged, "
+            f"{summary.removed} removed, {summary.failed} failed; {summary.new_paragraphs} new paragraphs "
+            f"({summary.embedded} windows embedded, {summary.reused_vectors} reused) in {summary.seconds:.1f} s. "
+            f"Index {settings.index.dir}: {t.get('documents', 0)} documents, {t.get('paragraphs', 0)} paragraphs."
+        )
+    return 1 if summary.failed else 0
+
+
+def _status(settings: Settings, as_json: bool) -> int:
+    from qa import manifest as manifest_io
+    from qa.indexer import ensure_index_exists
+    from qa.search import describe_index
+    from qa.store import DB_NAME, Store
+
+    index_dir = Path(settings.index.dir)
+    ensure_index_exists(index_dir)
+    found = manifest_io.read(index_dir)
+    assert found is not None
+    store = Store(index_dir / DB_NAME, readonly=True)
+    try:
+        info = describe_index(index_dir, store, found)
+    finally:
+        store.close()
+    if as_json:
+        print(json.dumps(info))
+    else:
+        for key, value in info.items():
+            print(f"{key:>15}: {value}")
+    return 0

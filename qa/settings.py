@@ -1,0 +1,206 @@
+"""One typed settings object, read once: defaults < config file < ``QA_*`` environment < flags.
+
+No other module reads the environment. Every field is described; unknown keys are rejected so a typo
+in a config file fails loudly instead of being ignored.
+
+Environment variables: ``QA_<SECTION>__<FIELD>`` for any field (``QA_SEARCH__K=20``), plus the short
+aliases in ``ENV_ALIASES`` (``QA_INDEX_DIR``, ``QA_LLM_MODEL``, ``QA_EMBED_MODEL``...).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qa.errors import QAError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class IndexSettings:
+    dir: Path = field(
+        default=PROJECT_ROOT / "index" / "default",
+        metadata={"help": "folder holding the built index (SQLite, FAISS, manifest)"},
+    )
+    lock_timeout_s: float = field(
+        default=0.0, metadata={"help": "how long a second `qa index` waits for the lock before giving up"}
+    )
+    commit_every: int = field(default=200, metadata={"help": "documents per committed batch"})
+    max_file_mb: float = field(default=200.0, metadata={"help": "files larger than this are skipped"})
+
+
+@dataclass
+class EmbedSettings:
+    model: str | None = field(
+        default=None,
+        metadata={"help": "local sentence-transformers folder; empty means the packaged all-MiniLM-L6-v2"},
+    )
+    batch_size: int = field(default=64, metadata={"help": "texts per encode batch"})
+    window_tokens: int = field(default=256, metadata={"help": "tokens per embedded window"})
+    window_overlap: int = field(default=32, metadata={"help": "tokens shared by consecutive windows"})
+    quantize: str = field(
+        default="int8", metadata={"help": "inference precision: int8 (fast, measured) or fp32"}
+    )
+    threads: int = field(default=0, metadata={"help": "torch threads; 0 means all cores"})
+    with_subject: bool = field(
+        default=False, metadata={"help": "prepend the cable SUBJECT to each embedded paragraph"}
+    )
+
+
+@dataclass
+class SearchSettings:
+    k: int = field(default=10, metadata={"help": "results returned"})
+    dense_weight: float = field(default=1.0, metadata={"help": "weight of the dense ranking in RRF"})
+    lexical_weight: float = field(default=1.0, metadata={"help": "weight of the BM25 ranking in RRF"})
+    rrf_k: int = field(default=60, metadata={"help": "reciprocal-rank-fusion constant"})
+    candidates: int = field(default=100, metadata={"help": "candidates taken from each ranker"})
+
+
+@dataclass
+class LLMSettings:
+    model: str | None = field(
+        default=None,
+        metadata={"help": "path of a local GGUF file; empty means the packaged Qwen2.5-Coder-1.5B"},
+    )
+    n_ctx: int = field(default=4096, metadata={"help": "context window in tokens"})
+    threads: int = field(default=0, metadata={"help": "llama.cpp threads; 0 means all cores"})
+    max_tokens: int = field(default=256, metadata={"help": "most tokens generated per answer"})
+    temperature: float = field(default=0.0, metadata={"help": "sampling temperature (0: greedy)"})
+    cache_dir: Path = field(
+        default=Path.home() / ".cache" / "cableqa",
+        metadata={"help": "where the packaged model is assembled once"},
+    )
+
+
+@dataclass
+class AnswerSettings:
+    k: int = field(default=5, metadata={"help": "passages shown to the model"})
+    prompt: str = field(default="answer", metadata={"help": "prompt template name in prompts/"})
+    min_support: float = field(
+        default=0.45, metadata={"help": "cosine similarity a sentence needs to its cited paragraphs"}
+    )
+
+
+@dataclass
+class ServeSettings:
+    host: str = field(default="127.0.0.1", metadata={"help": "address the app binds to"})
+    port: int = field(default=7860, metadata={"help": "port the app listens on"})
+    auth: str | None = field(
+        default=None, metadata={"help": "user:pass; required when binding to a non-loopback address"}
+    )
+    max_upload_mb: float = field(default=20.0, metadata={"help": "largest accepted upload"})
+
+
+@dataclass
+class Settings:
+    index: IndexSettings = field(default_factory=IndexSettings)
+    embed: EmbedSettings = field(default_factory=EmbedSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
+    llm: LLMSettings = field(default_factory=LLMSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
+
+
+ENV_ALIASES = {
+    "QA_INDEX_DIR": ("index", "dir"),
+    "QA_LLM_MODEL": ("llm", "model"),
+    "QA_EMBED_MODEL": ("embed", "model"),
+    "QA_CACHE_DIR": ("llm", "cache_dir"),
+    "QA_HOST": ("serve", "host"),
+    "QA_PORT": ("serve", "port"),
+    "QA_AUTH": ("serve", "auth"),
+}
+
+
+def _convert(value: Any, annotation: Any, where: str) -> Any:
+    """Turn a config or environment value into the field's type, or say which key is wrong."""
+    hint = annotation
+    optional = False
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(hint))
+        hint = args[0]
+    if optional and (value is None or value == ""):
+        return None
+    try:
+        if hint is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(value)
+        if hint is Path:
+            return Path(str(value)).expanduser()
+        return hint(value)
+    except (TypeError, ValueError) as exc:
+        raise QAError(f"setting {where}: {value!r} is not a valid {getattr(hint, '__name__', hint)}") from exc
+
+
+def _set(settings: Settings, section: str, key: str, value: Any, where: str) -> None:
+    sect = getattr(settings, section, None)
+    if sect is None or not dataclasses.is_dataclass(sect):
+        known = ", ".join(f.name for f in dataclasses.fields(Settings))
+        raise QAError(f"{where}: unknown settings section {section!r} (known: {known})")
+    hints = typing.get_type_hints(type(sect))
+    if key not in hints:
+        known = ", ".join(f.name for f in dataclasses.fields(sect))
+        raise QAError(f"{where}: unknown setting {section}.{key} (known: {known})")
+    setattr(sect, key, _convert(value, hints[key], f"{section}.{key} ({where})"))
+
+
+def load_settings(
+    config: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the settings: defaults, then ``config`` (TOML), then ``QA_*`` variables, then ``overrides``.
+
+    ``overrides`` maps ``"section.field"`` to a value (flags the CLI was given); ``None`` values are
+    skipped so unset flags do not clobber lower layers.
+    """
+    settings = Settings()
+    if config is not None:
+        try:
+            data = tomllib.loads(Path(config).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise QAError(f"config file {config} does not exist") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise QAError(f"config file {config} is not valid TOML: {exc}") from exc
+        for section, values in data.items():
+            if not isinstance(values, dict):
+                raise QAError(f"{config}: top-level key {section!r} must be a [section] table")
+            for key, value in values.items():
+                _set(settings, section, key, value, str(config))
+    for name, value in (env or {}).items():
+        if not name.startswith("QA_"):
+            continue
+        if name in ENV_ALIASES:
+            _set(settings, *ENV_ALIASES[name], value, f"${name}")
+        elif "__" in name:
+            section, key = name[3:].lower().split("__", 1)
+            _set(settings, section, key, value, f"${name}")
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue
+        section, key = dotted.split(".", 1)
+        _set(settings, section, key, value, f"flag for {dotted}")
+    return settings
+
+
+def describe(settings: Settings) -> dict[str, dict[str, Any]]:
+    """The settings as plain data (for ``--json`` output and manifests)."""
+    out: dict[str, dict[str, Any]] = {}
+    for f in dataclasses.fields(settings):
+        sect = getattr(settings, f.name)
+        out[f.name] = {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(sect).items()}
+    return out
