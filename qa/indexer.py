@@ -77,7 +77,9 @@ class _Pending:
 
 
 def expected_manifest(settings: Settings, embedder_name: str, dim: int) -> Manifest:
-    return Manifest(SCHEMA_VERSION, PARSER_VERSION, embedder_name, dim, with_subject=settings.embed.with_subject)
+    return Manifest(
+        SCHEMA_VERSION, PARSER_VERSION, embedder_name, dim, with_subject=settings.embed.with_subject
+    )
 
 
 def _sha256(path: Path) -> tuple[str, int]:
@@ -127,8 +129,9 @@ class Indexer:
         summary.seconds = time.perf_counter() - start
         return summary
 
-    def _run_locked(self, paths: Sequence[Path], prune: bool, progress: Callable[[Progress], None] | None
-                    ) -> IndexSummary:
+    def _run_locked(
+        self, paths: Sequence[Path], prune: bool, progress: Callable[[Progress], None] | None
+    ) -> IndexSummary:
         summary = IndexSummary()
         expected = expected_manifest(self.settings, self.embedder.name, self.embedder.dim)
         found = manifest_io.read(self.dir)
@@ -140,7 +143,9 @@ class Indexer:
         self.store = Store(self.dir / DB_NAME)
         try:
             self.faiss = self._load_vectors()
-            files, missing = discover_files(paths)
+            skipped: list[tuple[str, str]] = []
+            files, missing = discover_files(paths, skipped)
+            summary.warnings += [f"{path}: skipped, {why}" for path, why in skipped]
             for m in missing:
                 summary.failed += 1
                 summary.failures.append({"source": str(m.source), "reason": m.reason})
@@ -154,7 +159,10 @@ class Indexer:
                 if item is not None:
                     batch.append(item)
                 done += 1
-                if batch and (len(batch) >= self.settings.index.commit_every or self._windows(batch) >= MAX_BATCH_WINDOWS):
+                if batch and (
+                    len(batch) >= self.settings.index.commit_every
+                    or self._windows(batch) >= MAX_BATCH_WINDOWS
+                ):
                     self._flush(batch, summary)
                     batch = []
                     if progress:
@@ -267,7 +275,9 @@ class Indexer:
         if removed:
             self.faiss.remove_ids(np.array(removed, dtype=np.int64))
         if added_ids:
-            self.faiss.add_with_ids(np.vstack(added_vecs).astype(np.float32), np.array(added_ids, dtype=np.int64))
+            self.faiss.add_with_ids(
+                np.vstack(added_vecs).astype(np.float32), np.array(added_ids, dtype=np.int64)
+            )
 
     def _prune(self, summary: IndexSummary) -> None:
         gone = [f for f in self.store.files() if not Path(f).exists()]
@@ -288,7 +298,10 @@ class Indexer:
             self.faiss = rebuild_vectors(self.store, self.embedder.dim, wanted)
         generation = self.store.generation
         vectors.save(self.faiss, self.dir, generation)
-        manifest.vector_index = vectors.spec_of(self.faiss).to_json() | {"generation": generation, "ntotal": n}
+        manifest.vector_index = vectors.spec_of(self.faiss).to_json() | {
+            "generation": generation,
+            "ntotal": n,
+        }
         manifest.updated = _now()
         manifest_io.write(self.dir, manifest)
 

@@ -41,7 +41,8 @@ def read(index_dir: Path) -> Manifest | None:
         return Manifest(**data)
     except (json.JSONDecodeError, TypeError) as exc:
         raise QAError(
-            f"the index manifest {path} is unreadable ({exc}); " + REBUILD_HINT.format(dir=index_dir), exit_code=3
+            f"the index manifest {path} is unreadable ({exc}); " + REBUILD_HINT.format(dir=index_dir),
+            exit_code=3,
         ) from exc
 
 

@@ -41,8 +41,16 @@ class Ranked:
 class Searcher:
     """Searches one index. Thread-safe: calls are serialised (SQLite connection, FAISS, embedder)."""
 
-    def __init__(self, index_dir: Path, store: Store, faiss_index: Any, embedder: Any,
-                 settings: SearchSettings, manifest: manifest_io.Manifest, warnings: list[str]) -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        store: Store,
+        faiss_index: Any,
+        embedder: Any,
+        settings: SearchSettings,
+        manifest: manifest_io.Manifest,
+        warnings: list[str],
+    ) -> None:
         self.index_dir = index_dir
         self.store = store
         self.faiss = faiss_index
@@ -64,8 +72,9 @@ class Searcher:
             embedder = load_embedder(settings.embed)
         found = manifest_io.read(index_dir)
         assert found is not None
-        warnings = manifest_io.check(found, expected_manifest(settings, embedder.name, embedder.dim), index_dir,
-                                     strict_parser=False)
+        warnings = manifest_io.check(
+            found, expected_manifest(settings, embedder.name, embedder.dim), index_dir, strict_parser=False
+        )
         for w in warnings:
             log.warning(w)
         store = Store(index_dir / DB_NAME)
@@ -77,10 +86,14 @@ class Searcher:
         index = vectors.load(index_dir, store.generation)
         if index is None:
             # A run was interrupted after committing batches: the store is ahead of the FAISS file.
-            log.warning("vector file for generation %d is missing; rebuilding from the store", store.generation)
+            log.warning(
+                "vector file for generation %d is missing; rebuilding from the store", store.generation
+            )
             index = rebuild_vectors(store, dim)
         if index.d != dim:
-            raise QAError(f"vector file in {index_dir} has dimension {index.d}, the embedder {dim}", exit_code=3)
+            raise QAError(
+                f"vector file in {index_dir} has dimension {index.d}, the embedder {dim}", exit_code=3
+            )
         return index
 
     def refresh(self) -> bool:
@@ -97,8 +110,9 @@ class Searcher:
         self.store.close()
 
     # ---- search ---------------------------------------------------------------------------------
-    def search(self, query: str, k: int | None = None, filters: Filters | None = None,
-               mode: Mode = "hybrid") -> list[Hit]:
+    def search(
+        self, query: str, k: int | None = None, filters: Filters | None = None, mode: Mode = "hybrid"
+    ) -> list[Hit]:
         """The ``k`` best paragraphs for ``query`` under ``filters``, best first."""
         k = k or self.settings.k
         query = query.strip()
@@ -143,8 +157,10 @@ class Searcher:
             if terms:
                 lexical = [pid for pid, _ in self.store.lexical(fts_any(terms), n, filters)]
         cos = dict(dense)
-        weights = [([pid for pid, _ in dense], self.settings.dense_weight if mode != "lexical" else 0.0),
-                   (lexical, self.settings.lexical_weight if mode != "dense" else 0.0)]
+        weights = [
+            ([pid for pid, _ in dense], self.settings.dense_weight if mode != "lexical" else 0.0),
+            (lexical, self.settings.lexical_weight if mode != "dense" else 0.0),
+        ]
         if mode != "hybrid":
             weights = [(ids, 1.0) for ids, w in weights if w]
         return [Ranked(pid, score, cos.get(pid)) for pid, score in rrf(weights, self.settings.rrf_k)]

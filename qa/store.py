@@ -161,9 +161,13 @@ class Store:
         para_ids = [r[0] for r in self.conn.execute("SELECT id FROM paragraphs WHERE doc = ?", (doc,))]
         vector_ids: list[int] = []
         for pid in para_ids:
-            vector_ids += [r[0] for r in self.conn.execute("SELECT id FROM vectors WHERE paragraph = ?", (pid,))]
+            vector_ids += [
+                r[0] for r in self.conn.execute("SELECT id FROM vectors WHERE paragraph = ?", (pid,))
+            ]
             self.conn.execute("DELETE FROM paragraphs_fts WHERE rowid = ?", (pid,))
-        self.conn.execute("DELETE FROM vectors WHERE paragraph IN (SELECT id FROM paragraphs WHERE doc = ?)", (doc,))
+        self.conn.execute(
+            "DELETE FROM vectors WHERE paragraph IN (SELECT id FROM paragraphs WHERE doc = ?)", (doc,)
+        )
         self.conn.execute("DELETE FROM paragraphs WHERE doc = ?", (doc,))
         self.conn.execute("DELETE FROM doc_tags WHERE doc = ?", (doc,))
         self.conn.execute("DELETE FROM documents WHERE id = ?", (doc,))
@@ -176,9 +180,16 @@ class Store:
             "INSERT INTO documents(doc_id, file, source, kind, title, created, origin, classification,"
             " metadata, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                doc.doc_id, file, doc.source, doc.kind, doc.title, _text(md.get("created")),
-                _text(md.get("origin")), _text(md.get("classification")),
-                json.dumps(md, ensure_ascii=False, default=str), json.dumps(doc.warnings, ensure_ascii=False),
+                doc.doc_id,
+                file,
+                doc.source,
+                doc.kind,
+                doc.title,
+                _text(md.get("created")),
+                _text(md.get("origin")),
+                _text(md.get("classification")),
+                json.dumps(md, ensure_ascii=False, default=str),
+                json.dumps(doc.warnings, ensure_ascii=False),
             ),
         )
         row = cur.lastrowid
@@ -202,7 +213,8 @@ class Store:
         out = []
         for pid, text_hash, vec in rows:
             cur = self.conn.execute(
-                "INSERT INTO vectors(paragraph, text_hash, vec) VALUES (?, ?, ?)", (pid, text_hash, _vec_blob(vec))
+                "INSERT INTO vectors(paragraph, text_hash, vec) VALUES (?, ?, ?)",
+                (pid, text_hash, _vec_blob(vec)),
             )
             out.append(int(cur.lastrowid))
         return out
@@ -264,7 +276,9 @@ class Store:
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            for vid, pid in self.conn.execute(f"SELECT id, paragraph FROM vectors WHERE id IN ({marks})", chunk):
+            for vid, pid in self.conn.execute(
+                f"SELECT id, paragraph FROM vectors WHERE id IN ({marks})", chunk
+            ):
                 out[vid] = pid
         return out
 
@@ -280,8 +294,9 @@ class Store:
         meta["kind"], meta["source"] = row["kind"], row["source"]
         paras = [
             Paragraph(r["n"], r["text"], r["marking"], r["section"])
-            for r in self.conn.execute("SELECT n, text, marking, section FROM paragraphs WHERE doc = ? ORDER BY id",
-                                       (row["id"],))
+            for r in self.conn.execute(
+                "SELECT n, text, marking, section FROM paragraphs WHERE doc = ? ORDER BY id", (row["id"],)
+            )
         ]
         return meta, paras
 
@@ -289,7 +304,9 @@ class Store:
         """Which of these document ids are in the index (case-insensitive)."""
         out = []
         for d in pattern_ids:
-            r = self.conn.execute("SELECT doc_id FROM documents WHERE doc_id = ? COLLATE NOCASE", (d,)).fetchone()
+            r = self.conn.execute(
+                "SELECT doc_id FROM documents WHERE doc_id = ? COLLATE NOCASE", (d,)
+            ).fetchone()
             if r:
                 out.append(r[0])
         return out
@@ -356,7 +373,8 @@ class Store:
         marks = ",".join("?" * len(doc_ids))
         rows = self.conn.execute(
             f"SELECT p.id FROM paragraphs p JOIN documents d ON d.id = p.doc WHERE d.doc_id IN ({marks})"
-            + (f" AND {where}" if where else "") + " ORDER BY p.id",
+            + (f" AND {where}" if where else "")
+            + " ORDER BY p.id",
             [*doc_ids, *args],
         ).fetchall()
         return [r[0] for r in rows]

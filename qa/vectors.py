@@ -51,8 +51,9 @@ def new_index(spec: IndexSpec, dim: int, training: np.ndarray | None = None) -> 
     if spec.kind == "flat":
         return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
     quantizer = faiss.IndexFlatIP(dim)
-    index = faiss.IndexIVFScalarQuantizer(quantizer, dim, spec.nlist, faiss.ScalarQuantizer.QT_8bit,
-                                          faiss.METRIC_INNER_PRODUCT)
+    index = faiss.IndexIVFScalarQuantizer(
+        quantizer, dim, spec.nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+    )
     if training is None or len(training) < spec.nlist:
         raise ValueError("an IVF index needs at least nlist training vectors")
     index.train(np.ascontiguousarray(training, dtype=np.float32))
@@ -97,8 +98,9 @@ def load(index_dir: Path, generation: int) -> faiss.Index | None:
         return None
 
 
-def search(index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray | None = None
-           ) -> tuple[np.ndarray, np.ndarray]:
+def search(
+    index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Top-``k`` (scores, vector ids) for one query; ``allowed`` restricts the search to those ids.
 
     Restricting inside FAISS (an ID selector) rather than filtering afterwards is what keeps ``k``
@@ -115,7 +117,9 @@ def search(index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray | 
         sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
         ivf = faiss.try_extract_index_ivf(index)
         if ivf is not None:
-            params = faiss.SearchParametersIVF(sel=sel, nprobe=ivf.nlist if len(allowed) < 10_000 else ivf.nprobe)
+            params = faiss.SearchParametersIVF(
+                sel=sel, nprobe=ivf.nlist if len(allowed) < 10_000 else ivf.nprobe
+            )
         else:
             params = faiss.SearchParameters(sel=sel)
         scores, ids = index.search(q, k, params=params)

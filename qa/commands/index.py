@@ -53,8 +53,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         bar.update(p.done_files - bar.n)
         bar.set_postfix(paragraphs=p.paragraphs, embedded=p.embedded)
 
-    summary = Indexer(settings, embedder).run(args.paths, prune=args.prune, rebuild=args.rebuild,
-                                              progress=progress)
+    summary = Indexer(settings, embedder).run(
+        args.paths, prune=args.prune, rebuild=args.rebuild, progress=progress
+    )
     if bar is not None:
         bar.close()
     for f in summary.failures:
@@ -65,7 +66,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         for w in summary.warnings[:20]:
             print(f"warning: {w}", file=sys.stderr)
         if len(summary.warnings) > 20:
-            print(f"... and {len(summary.warnings) - 20} more warnings (use --json to see all)", file=sys.stderr)
+            print(
+                f"... and {len(summary.warnings) - 20} more warnings (use --json to see all)", file=sys.stderr
+            )
         t = summary.totals
         print(
             f"{summary.added} added, {summary.updated} updated, {summary.unchanged} unchanged, "

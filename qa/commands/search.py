@@ -40,8 +40,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 continue
             hits = searcher.search(query, settings.search.k, filters, mode=args.mode)
             if args.json:
-                print(json.dumps({"query": query, "hits": [h.to_json() for h in hits]}, ensure_ascii=False),
-                      flush=True)
+                print(
+                    json.dumps({"query": query, "hits": [h.to_json() for h in hits]}, ensure_ascii=False),
+                    flush=True,
+                )
             else:
                 print(f"# {query}")
                 _print_hits(hits)
