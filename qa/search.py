@@ -200,6 +200,11 @@ class Searcher:
         with self._lock:
             return describe_index(self.index_dir, self.store, self.manifest)
 
+    def facets(self) -> dict[str, list[str]]:
+        """Origins, tags and classifications present, most frequent first."""
+        with self._lock:
+            return self.store.facets()
+
     def document(self, doc_id: str) -> tuple[dict[str, Any], list[Any]] | None:
         with self._lock:
             return self.store.document(doc_id)

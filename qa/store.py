@@ -368,6 +368,19 @@ class Store:
             log.info("full-text query %r failed: %s", match, exc)
             return []
 
+    def facets(self, limit: int = 200) -> dict[str, list[str]]:
+        """Origins, tags and classifications in the index, most frequent first (filter choices)."""
+        queries = {
+            "origin": "SELECT origin, count(*) c FROM documents WHERE origin IS NOT NULL GROUP BY origin",
+            "tag": "SELECT tag, count(*) c FROM doc_tags GROUP BY tag",
+            "classification": "SELECT classification, count(*) c FROM documents"
+            " WHERE classification IS NOT NULL GROUP BY classification",
+        }
+        return {
+            name: [r[0] for r in self.conn.execute(f"{sql} ORDER BY c DESC, 1 LIMIT ?", (limit,)) if r[0]]
+            for name, sql in queries.items()
+        }
+
     def paragraphs_of_docs(self, doc_ids: list[str], filters: Filters | None = None) -> list[int]:
         where, args = self.filter_clause(filters)
         marks = ",".join("?" * len(doc_ids))

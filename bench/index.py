@@ -1,0 +1,112 @@
+"""Indexing speed on the real corpus, then search latency on the index it built.
+
+Indexes ``../shared/corpus/cables`` (6,712 cables) with the default settings into a fresh folder,
+and reports wall time, paragraphs/s, windows embedded and reused, index size and peak memory. Then
+runs search queries (query embedding included, model loaded) and reports p50/p95 per mode.
+
+    .venv/bin/python bench/index.py [--limit N] [--index-dir DIR] [--queries 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from qa.embedder import load_embedder  # noqa: E402
+from qa.evaluation.metrics import percentile  # noqa: E402
+from qa.indexer import Indexer  # noqa: E402
+from qa.search import Searcher  # noqa: E402
+from qa.settings import load_settings  # noqa: E402
+
+CABLES = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "cables"
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cables", type=Path, default=CABLES)
+    ap.add_argument("--limit", type=int, help="index only the first N files (a quick run)")
+    ap.add_argument("--index-dir", type=Path)
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--out", type=Path, default=Path("bench/results/index.json"))
+    args = ap.parse_args()
+    settings = load_settings(None, os.environ, {})
+    tmp = None
+    if args.index_dir is None:
+        tmp = tempfile.mkdtemp(prefix="cableqa-index-")
+        args.index_dir = Path(tmp)
+    settings.index.dir = args.index_dir
+    files = sorted(args.cables.glob("*.txt"))
+    if args.limit:
+        files = files[: args.limit]
+        src = Path(tempfile.mkdtemp(prefix="cableqa-src-"))
+        for f in files:
+            (src / f.name).symlink_to(f)
+    else:
+        src = args.cables
+
+    t = time.perf_counter()
+    embedder = load_embedder(settings.embed)
+    load_s = time.perf_counter() - t
+    t = time.perf_counter()
+    summary = Indexer(settings, embedder).run([src])
+    index_s = time.perf_counter() - t
+    size_mb = sum(f.stat().st_size for f in args.index_dir.iterdir() if f.is_file()) / 1e6
+    paragraphs = summary.totals["paragraphs"]
+    print(
+        f"indexed {summary.totals['documents']} documents, {paragraphs} paragraphs in {index_s:.1f} s "
+        f"({paragraphs / index_s:.1f} paragraphs/s); {summary.embedded} windows embedded, "
+        f"{summary.reused_vectors} reused; {summary.failed} failed; index {size_mb:.0f} MB; embedder {embedder.name} "
+        f"(loaded in {load_s:.1f} s)"
+    )
+
+    searcher = Searcher.open(settings, embedder=embedder)
+    rows = searcher.store.conn.execute("SELECT title FROM documents WHERE title IS NOT NULL").fetchall()
+    rng = random.Random(0)
+    queries = [r[0].lower() for r in rng.sample(rows, min(args.queries, len(rows)))]
+    latency: dict[str, dict[str, float]] = {}
+    for mode in ("hybrid", "dense", "lexical"):
+        times = []
+        for q in queries:
+            t = time.perf_counter()
+            searcher.search(q, 10, mode=mode)
+            times.append((time.perf_counter() - t) * 1000)
+        latency[mode] = {"p50_ms": round(percentile(times, 50) or 0, 1), "p95_ms": round(percentile(times, 95) or 0, 1)}
+        print(f"search {mode:<8} p50 {latency[mode]['p50_ms']:6.1f} ms   p95 {latency[mode]['p95_ms']:6.1f} ms")
+    result = {
+        "documents": summary.totals["documents"],
+        "paragraphs": paragraphs,
+        "files": len(files),
+        "failed": summary.failed,
+        "index_seconds": round(index_s, 1),
+        "paragraphs_per_s": round(paragraphs / index_s, 1),
+        "windows_embedded": summary.embedded,
+        "windows_reused": summary.reused_vectors,
+        "embedder": embedder.name,
+        "index_mb": round(size_mb, 1),
+        "search": latency,
+        "peak_rss_mb": round(rss_mb()),
+        "load_average": os.getloadavg()[0],
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
+    print(f"peak RSS {result['peak_rss_mb']} MB; wrote {args.out}")
+    searcher.close()
+    if tmp:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

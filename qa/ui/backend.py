@@ -1,0 +1,149 @@
+"""What the app asks of the rest of cableqa, behind one small interface (``Backend``).
+
+``LocalBackend`` wires the real pieces: the index (``Searcher``), the answer pipeline (``Answerer``,
+which streams sources, then the draft, then the checked answer) and the indexer for uploads. Tests
+drive the UI's handlers with a deterministic fake that has the same methods.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from qa.answer import Event
+from qa.documents import Paragraph
+from qa.errors import QAError
+from qa.results import Filters, Hit
+from qa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int, str], None]  # done, total, what is happening
+
+
+class Backend(Protocol):
+    """The app's view of cableqa: search, streamed answers, documents, summary, uploads."""
+
+    model_name: str
+
+    def summary(self) -> dict[str, Any] | None: ...
+
+    def facets(self) -> dict[str, list[str]]: ...
+
+    def search(self, query: str, k: int, filters: Filters | None) -> list[Hit]: ...
+
+    def stream(self, question: str, filters: Filters | None) -> Iterator[Event]: ...
+
+    def document(self, doc_id: str) -> tuple[dict[str, Any], list[Paragraph]] | None: ...
+
+    def add_files(self, paths: Sequence[Path], progress: ProgressCallback | None = None
+                  ) -> dict[str, Any]: ...
+
+
+class LocalBackend:
+    """The real pipeline over ``settings.index.dir``. Opens the index now, the language model lazily."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.index_dir = Path(settings.index.dir)
+        self._lock = threading.Lock()
+        self._searcher: Any = None
+        self._embedder: Any = None
+        self._answerer: Any = None
+        self.model_name = Path(settings.llm.model).name if settings.llm.model else _default_model_name()
+        if self._index_exists():
+            self._open_searcher()
+
+    # ---- wiring ---------------------------------------------------------------------------------
+    def _index_exists(self) -> bool:
+        from qa.store import DB_NAME
+
+        return (self.index_dir / DB_NAME).exists()
+
+    def _embedder_once(self) -> Any:
+        if self._embedder is None:
+            from qa.embedder import load_embedder
+
+            self._embedder = load_embedder(self.settings.embed)
+        return self._embedder
+
+    def _open_searcher(self) -> Any:
+        from qa.search import Searcher
+
+        self._searcher = Searcher.open(self.settings, embedder=self._embedder_once())
+        return self._searcher
+
+    def _require_searcher(self) -> Any:
+        if self._searcher is None:
+            raise QAError(
+                f"there is no index at {self.index_dir} yet: add documents in the \"Add documents\" tab, "
+                "or run `qa index PATH --index-dir DIR` and restart the app"
+            )
+        return self._searcher
+
+    def _answerer_once(self) -> Any:
+        with self._lock:
+            if self._answerer is None:
+                from qa.answer import open_answerer
+
+                self._answerer = open_answerer(self.settings, retriever=self._require_searcher())
+                self.model_name = self._answerer.generator.name
+            return self._answerer
+
+    def warm_up(self) -> None:
+        """Load the language model and evaluate the fixed prompt prefix (run in the background at start)."""
+        try:
+            if self._searcher is not None:
+                self._answerer_once().warm_up()
+        except QAError as exc:
+            log.warning("language model not ready: %s", exc)
+
+    # ---- Backend ----------------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any] | None:
+        return None if self._searcher is None else self._searcher.summary()
+
+    def facets(self) -> dict[str, list[str]]:
+        """Origins, tags and classifications present in the index, most frequent first (filter choices)."""
+        if self._searcher is None:
+            return {"origin": [], "tag": [], "classification": []}
+        return self._searcher.facets()
+
+    def search(self, query: str, k: int, filters: Filters | None) -> list[Hit]:
+        searcher = self._require_searcher()
+        searcher.refresh()
+        return searcher.search(query, k, filters)
+
+    def stream(self, question: str, filters: Filters | None) -> Iterator[Event]:
+        answerer = self._answerer_once()
+        self._searcher.refresh()
+        return answerer.stream(question, None, filters)
+
+    def document(self, doc_id: str) -> tuple[dict[str, Any], list[Paragraph]] | None:
+        return self._require_searcher().document(doc_id)
+
+    def add_files(self, paths: Sequence[Path], progress: ProgressCallback | None = None) -> dict[str, Any]:
+        from qa.indexer import Indexer
+
+        def report(p: Any) -> None:
+            if progress:
+                progress(p.done_files, p.total_files, f"{p.paragraphs} paragraphs added")
+
+        summary = Indexer(self.settings, self._embedder_once()).run(list(paths), progress=report)
+        with self._lock:
+            if self._searcher is None:
+                self._open_searcher()
+            else:
+                self._searcher.refresh()
+        return summary.to_json()
+
+
+def _default_model_name() -> str:
+    try:
+        from qa.llm_weights import DEFAULT_MODEL
+
+        return DEFAULT_MODEL.name
+    except ImportError:  # pragma: no cover - the package ships it
+        return "default model"

@@ -1,0 +1,52 @@
+"""The filter widgets' values (lists of strings, date text) as a ``Filters`` object."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from qa.errors import QAError
+from qa.results import Filters
+
+
+def _values(raw: Iterable[str] | str | None) -> list[str]:
+    if raw is None:
+        return []
+    items = [raw] if isinstance(raw, str) else list(raw)
+    out: list[str] = []
+    for item in items:
+        for part in str(item).split(","):
+            part = part.strip()
+            if part and part not in out:
+                out.append(part)
+    return out
+
+
+def _day(value: str | None, name: str) -> date | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise QAError(f"{name} {text!r}: write the date as YYYY-MM-DD, e.g. 2005-01-31") from exc
+
+
+def filters_from_form(
+    origin: Iterable[str] | str | None,
+    tags: Iterable[str] | str | None,
+    classification: Iterable[str] | str | None,
+    since: str | None,
+    until: str | None,
+) -> Filters:
+    """Filters from the form; a date that cannot be read raises ``QAError`` naming the field."""
+    filters = Filters(
+        origin=_values(origin),
+        tag=[t.upper() for t in _values(tags)],
+        classification=_values(classification),
+        since=_day(since, "From date"),
+        until=_day(until, "Until date"),
+    )
+    if filters.since and filters.until and filters.since > filters.until:
+        raise QAError(f"the From date {filters.since} is after the Until date {filters.until}")
+    return filters

@@ -1,0 +1,58 @@
+"""The app's CSS, and the one piece of JavaScript: citation chips open the paragraph viewer.
+
+Chat messages pass through Gradio's HTML sanitiser, which strips ``data-*`` attributes and event
+handlers but keeps ``href``, so a chip carries its target in ``href="#cite=<doc>:<n>"``. The viewer
+(a ``gr.HTML``) installs one capturing click listener on the document and turns a chip click into
+its own ``click`` event with ``{cite: "<doc>:<n>"}`` for the Python handler.
+"""
+
+CITE_CLICK_JS = r"""
+window.__cableqaOpen = (target) => trigger('click', {cite: target});
+if (!window.__cableqaBound) {
+  window.__cableqaBound = true;
+  document.addEventListener('click', (e) => {
+    const a = e.target && e.target.closest ? e.target.closest('a[href^="#cite="]') : null;
+    if (!a) return;
+    e.preventDefault();
+    e.stopPropagation();
+    window.__cableqaOpen(a.getAttribute('href').slice('#cite='.length));
+  }, true);
+}
+watch('value', () => { element.scrollIntoView({block: 'nearest', behavior: 'smooth'}); });
+"""
+
+CSS = r"""
+.cite-chip { display: inline-block; padding: 0 .45em; margin: 0 .1em; border-radius: .8em;
+  font-size: .85em; line-height: 1.5; text-decoration: none !important; white-space: nowrap;
+  border: 1px solid #8aa4c8; background: #eef3fb; color: #1d3b66 !important; cursor: pointer; }
+.cite-chip:hover { background: #dbe6f7; }
+.cite-checked { border-color: #3d8b4f; background: #eaf6ec; color: #1f5a2c !important; }
+.cite-checked::after { content: " \2713"; }
+.cite-nearest { border-style: dashed; }
+.turn-question .filters-line { font-size: .8em; opacity: .75; margin-top: .2em; }
+.understood-as { font-size: .8em; opacity: .75; margin-bottom: .3em; font-style: italic; }
+.draft { opacity: .7; white-space: pre-wrap; }
+.draft-note, .answer-footer, .status { font-size: .8em; opacity: .7; margin-top: .3em; }
+.abstention { border-left: 4px solid #c98a1b; background: #fff7e6; color: #5a3d00; padding: .4em .6em; }
+.nearest ul, .cited-for ul { margin: .2em 0 0 1.2em; padding: 0; }
+.nearest .snippet { font-size: .85em; opacity: .8; }
+details.unsupported { margin-top: .4em; font-size: .85em; color: #8a2a2a; }
+.error { color: #a12020; }
+.hits-heading, .para-title { font-weight: 600; margin-bottom: .3em; }
+.hit { padding: .35em 0; border-bottom: 1px solid rgba(128,128,128,.25); }
+.hit-meta { font-size: .8em; opacity: .75; }
+.hit-subject { font-size: .85em; font-weight: 600; }
+.hit-text { font-size: .85em; }
+.doc-header { font-size: .85em; border-collapse: collapse; margin-bottom: .5em; }
+.doc-header th { text-align: left; padding: .1em .6em .1em 0; white-space: nowrap; opacity: .75; }
+.doc-header td { padding: .1em 0; }
+.para { padding: .4em .5em; margin: .3em 0; border-radius: .3em; }
+.para-before, .para-after { opacity: .7; font-size: .9em; }
+.para-current { border: 1px solid #8aa4c8; background: rgba(138,164,200,.12); }
+.para-label { font-weight: 600; }
+.marking { font-weight: 600; font-size: .85em; }
+.para-section { font-size: .8em; opacity: .7; }
+mark.support { background: #fde68a; color: inherit; padding: 0 .1em; }
+.cited-for { font-size: .85em; margin: .3em 0; }
+.index-summary { font-size: .9em; opacity: .85; }
+"""
