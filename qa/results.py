@@ -6,10 +6,23 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from qa.errors import QAError
+
 
 def cite(doc_id: str, paragraph: int) -> str:
     """A citation written the way cables are cited: ``06PHNOMPENH657 ¶5``."""
     return f"{doc_id} ¶{paragraph}"
+
+
+def parse_day(value: str | None, name: str) -> date | None:
+    """A YYYY-MM-DD filter date; empty means none; anything else is a QAError naming ``name``."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise QAError(f"{name} {text!r}: write the date as YYYY-MM-DD, e.g. 2005-01-31") from exc
 
 
 @dataclass

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
 
-from qa.errors import QAError
-from qa.results import Filters
+from qa.results import Filters, parse_day
 
 
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,15 +15,6 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--since", help="created on or after YYYY-MM-DD")
     g.add_argument("--until", help="created on or before YYYY-MM-DD")
     g.add_argument("--doc", action="append", default=[], help="document id, e.g. 06PHNOMPENH657")
-
-
-def parse_day(value: str | None, flag: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise QAError(f"{flag} {value!r}: expected a date as YYYY-MM-DD") from exc
 
 
 def filters_from_args(args: argparse.Namespace) -> Filters:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 
 from qa.errors import QAError
-from qa.results import Filters
+from qa.results import Filters, parse_day
 
 
 def _values(raw: Iterable[str] | str | None) -> list[str]:
@@ -22,16 +21,6 @@ def _values(raw: Iterable[str] | str | None) -> list[str]:
     return out
 
 
-def _day(value: str | None, name: str) -> date | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise QAError(f"{name} {text!r}: write the date as YYYY-MM-DD, e.g. 2005-01-31") from exc
-
-
 def filters_from_form(
     origin: Iterable[str] | str | None,
     tags: Iterable[str] | str | None,
@@ -44,8 +33,8 @@ def filters_from_form(
         origin=_values(origin),
         tag=[t.upper() for t in _values(tags)],
         classification=_values(classification),
-        since=_day(since, "From date"),
-        until=_day(until, "Until date"),
+        since=parse_day(since, "From date"),
+        until=parse_day(until, "Until date"),
     )
     if filters.since and filters.until and filters.since > filters.until:
         raise QAError(f"the From date {filters.since} is after the Until date {filters.until}")
