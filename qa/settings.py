@@ -107,6 +107,10 @@ class AnswerSettings:
     min_relevance: float = field(
         default=0.20, metadata={"help": "cosine an answer sentence needs to the question (off-topic guard)"}
     )
+    max_abstain_prob: float = field(
+        default=1.0,
+        metadata={"help": "abstain when the model gave the abstention sentence at least this probability"},
+    )
     reattribute: bool = field(
         default=True,
         metadata={"help": "also cite other shown passages that support a sentence (each one checked)"},
