@@ -51,7 +51,11 @@ class EmbedSettings:
     )
     threads: int = field(default=0, metadata={"help": "torch threads; 0 means all cores"})
     with_subject: bool = field(
-        default=False, metadata={"help": "prepend the cable SUBJECT to each embedded paragraph"}
+        default=True,
+        metadata={
+            "help": "prepend the document's SUBJECT/title to each embedded paragraph (cable dev set, 500-cable"
+            " index: recall@1 0.628 -> 0.665, recall@5 0.963 -> 0.968, MRR@10 0.818 -> 0.839)"
+        },
     )
     cache_dir: Path = field(
         default=Path.home() / ".cache" / "cableqa" / "embed",
@@ -110,6 +114,13 @@ class AnswerSettings:
     max_abstain_prob: float = field(
         default=1.0,
         metadata={"help": "abstain when the model gave the abstention sentence at least this probability"},
+    )
+    check: bool = field(
+        default=True,
+        metadata={"help": "ask the model separately whether the cited text answers the question at all"},
+    )
+    min_check_prob: float = field(
+        default=0.7, metadata={"help": "abstain when that check gives 'Yes' less probability than this"}
     )
     reattribute: bool = field(
         default=True,
