@@ -111,16 +111,20 @@ class AnswerSettings:
     min_relevance: float = field(
         default=0.20, metadata={"help": "cosine an answer sentence needs to the question (off-topic guard)"}
     )
-    max_abstain_prob: float = field(
-        default=1.0,
-        metadata={"help": "abstain when the model gave the abstention sentence at least this probability"},
-    )
     check: bool = field(
         default=True,
         metadata={"help": "ask the model separately whether the cited text answers the question at all"},
     )
     min_check_prob: float = field(
         default=0.7, metadata={"help": "abstain when that check gives 'Yes' less probability than this"}
+    )
+    extract: bool = field(
+        default=True,
+        metadata={"help": "when the model's answer is rejected, quote the most relevant sentence if the check "
+                          "model is confident it answers the question"},
+    )
+    min_extract_prob: float = field(
+        default=0.9, metadata={"help": "'Yes' probability the check needs before a sentence is quoted"}
     )
     reattribute: bool = field(
         default=True,

@@ -1,0 +1,168 @@
+"""Answering speed: time to sources, to first token, generated tokens/s and total, p50 and p95.
+
+Builds a temporary index of the built-in example (the seed cable) plus, when ``../shared`` is there,
+the cables that the first 20 answerable questions of ``eval/cables-dev.jsonl`` are about and some
+other cables around them; then asks the three seed questions and those 20 cable questions with the
+configured model (default: the packaged 1.5B). Generated tokens/s is measured as the caller sees the
+stream and compared with llama.cpp's own decode timer for the same call (target ratio >= 0.9).
+
+    .venv/bin/python bench/answer.py [--cables 20] [--distractors 60] [--index-dir DIR] [--model GGUF]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from qa.answer import open_answerer  # noqa: E402
+from qa.embedder import load_embedder  # noqa: E402
+from qa.evaluation.dataset import load_dataset  # noqa: E402
+from qa.evaluation.metrics import percentile  # noqa: E402
+from qa.indexer import Indexer  # noqa: E402
+from qa.search import Searcher  # noqa: E402
+from qa.settings import load_settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CABLES = ROOT.parent / "shared" / "corpus" / "cables"
+SEED_QUESTIONS = [
+    "How many human trafficking cases were reported in Cambodia in 2005?",
+    "Who is the director of the AHTJP Department?",
+    "What is the population of Cambodia?",
+]
+
+
+def build_index(settings, embedder, n_cables: int, n_distractors: int) -> list[tuple[str, str]]:
+    """Index the seed and some real cables; return the (set, question) pairs to ask."""
+    staging = Path(tempfile.mkdtemp(prefix="cableqa-bench-docs-"))
+    shutil.copy(ROOT / "examples" / "06PHNOMPENH657.txt", staging)
+    asks = [("seed", q) for q in SEED_QUESTIONS]
+    if CABLES.is_dir() and n_cables:
+        questions = [q for q in load_dataset(ROOT / "eval" / "cables-dev.jsonl") if q.answerable and q.gold]
+        questions = questions[:n_cables]
+        wanted = {g.doc_id for q in questions for g in q.gold}
+        others = sorted(p.stem for p in CABLES.glob("*.txt") if p.stem not in wanted)
+        wanted |= set(random.Random(7).sample(others, min(n_distractors, len(others))))
+        for doc_id in sorted(wanted):
+            if (CABLES / f"{doc_id}.txt").exists():
+                shutil.copy(CABLES / f"{doc_id}.txt", staging)
+        asks += [("cables", q.question) for q in questions]
+    t = time.perf_counter()
+    summary = Indexer(settings, embedder).run([staging])
+    print(f"indexed {summary.totals.get('documents')} documents in {time.perf_counter() - t:.1f} s")
+    shutil.rmtree(staging, ignore_errors=True)
+    return asks
+
+
+def measure(answerer, question: str) -> dict:
+    """One question through the streaming pipeline, timed as a caller sees it."""
+    start = time.perf_counter()
+    sources_ms = first_ms = None
+    token_times: list[float] = []
+    answer = None
+    for event in answerer.stream(question):
+        now = time.perf_counter()
+        if event.kind == "sources":
+            sources_ms = (now - start) * 1000
+        elif event.kind == "token":
+            token_times.append(now)
+            if first_ms is None:
+                first_ms = (now - start) * 1000
+        else:
+            answer = event.value
+    total_ms = (time.perf_counter() - start) * 1000
+    stats = getattr(answerer.generator, "stats", None)
+    ours = (len(token_times) - 1) / (token_times[-1] - token_times[0]) if len(token_times) > 2 else None
+    own = stats.generated_per_s if stats is not None and first_ms is not None else None
+    return {
+        "question": question,
+        "abstained": answer.abstained,
+        "answer": answer.answer,
+        "sources_ms": round(sources_ms, 1),
+        "first_token_ms": round(first_ms, 1) if first_ms is not None else None,
+        "total_ms": round(total_ms, 1),
+        "generated_tokens": len(token_times),
+        "generated_per_s": round(ours, 2) if ours else None,
+        "llama_generated_per_s": round(own, 2) if own else None,
+        "speed_ratio": round(ours / own, 3) if ours and own else None,
+        "prompt_tokens_evaluated": stats.prompt_evaluated if stats is not None and first_ms else None,
+        "prompt_per_s": round(stats.prompt_per_s, 1) if stats is not None and first_ms else None,
+    }
+
+
+def summarize(rows: list[dict]) -> dict:
+    out: dict = {"questions": len(rows), "abstained": sum(r["abstained"] for r in rows)}
+    for key in ("sources_ms", "first_token_ms", "total_ms", "generated_per_s", "speed_ratio", "prompt_per_s"):
+        values = [r[key] for r in rows if r[key] is not None]
+        if values:
+            out[key] = {"p50": round(percentile(values, 50), 2), "p95": round(percentile(values, 95), 2),
+                        "mean": round(statistics.fmean(values), 2)}
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cables", type=int, default=20, help="cable questions from eval/cables-dev.jsonl")
+    ap.add_argument("--distractors", type=int, default=60, help="other cables indexed around them")
+    ap.add_argument("--index-dir", type=Path, help="build the index here (default: a temp folder)")
+    ap.add_argument("--model", help="a local GGUF file (default: the packaged 1.5B)")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "answer.json")
+    args = ap.parse_args()
+
+    settings = load_settings(None, os.environ, {"llm.model": args.model})
+    tmp = None
+    if args.index_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="cableqa-bench-")
+        args.index_dir = Path(tmp.name)
+    settings.index.dir = args.index_dir
+    embedder = load_embedder(settings.embed)
+    asks = build_index(settings, embedder, args.cables, args.distractors)
+    answerer = open_answerer(settings, Searcher.open(settings, embedder=embedder))
+    t = time.perf_counter()
+    answerer.warm_up()
+    warm_s = time.perf_counter() - t
+    print(f"model load + prompt prefix: {warm_s:.1f} s ({answerer.generator.name}, "
+          f"{answerer.generator.threads} threads)")
+    rows = []
+    for group, question in asks:
+        row = {"set": group, **measure(answerer, question)}
+        rows.append(row)
+        r = row
+        print(f"[{group}] {r['sources_ms']:.0f} ms sources, first token {r['first_token_ms'] or 0:.0f} ms, "
+              f"total {r['total_ms']:.0f} ms, {r['generated_tokens']} tokens "
+              f"({r['generated_per_s'] or 0:.1f}/s vs llama.cpp {r['llama_generated_per_s'] or 0:.1f}/s), "
+              f"prompt {r['prompt_tokens_evaluated']} tok: {r['answer'][:90]}")
+    result = {
+        "model": answerer.generator.name,
+        "threads": answerer.generator.threads,
+        "warm_up_s": round(warm_s, 2),
+        "settings": {"k": settings.answer.k, "context_words": settings.answer.context_words},
+        "all": summarize(rows),
+        "seed": summarize([r for r in rows if r["set"] == "seed"]),
+        "cables": summarize([r for r in rows if r["set"] == "cables"]),
+        "rows": rows,
+        "load_average": os.getloadavg(),
+    }
+    for name in ("seed", "cables", "all"):
+        s = result[name]
+        if s.get("first_token_ms"):
+            src, first, total = s["sources_ms"], s["first_token_ms"], s["total_ms"]
+            print(f"{name:>6}: sources p50 {src['p50']:.0f} ms / p95 {src['p95']:.0f} ms; "
+                  f"first token p50 {first['p50'] / 1000:.2f} s / p95 {first['p95'] / 1000:.2f} s; "
+                  f"total p50 {total['p50'] / 1000:.2f} s; speed ratio p50 {s.get('speed_ratio', {}).get('p50')}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
