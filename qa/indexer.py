@@ -153,12 +153,10 @@ class Indexer:
             if progress:
                 progress(Progress(0, total, 0, 0))
             batch: list[_Pending] = []
-            done = 0
-            for path in files:
+            for done, path in enumerate(files, start=1):
                 item = self._prepare(path, summary)
                 if item is not None:
                     batch.append(item)
-                done += 1
                 if batch and (
                     len(batch) >= self.settings.index.commit_every
                     or self._windows(batch) >= MAX_BATCH_WINDOWS
