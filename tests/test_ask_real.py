@@ -99,10 +99,12 @@ def test_fixed_prefix_is_evaluated_once_and_restored_from_disk(seed_answerer, tm
 
     fresh = instance()
     cold = Answerer(seed_answerer.retriever, fresh, seed_answerer.embedder, seed_answerer.settings)
-    cold.ask("Who is Keo Thea?")
+    # Questions whose evidence is strong, so both reach the model (a weak-evidence gate skips it).
+    cold.ask("Who is the director of the AHTJP Department?")
     first = fresh.stats
-    again = cold.ask("Who is Prum Sokha?")
+    again = cold.ask("How many human trafficking cases were reported in Cambodia in 2005?")
     second = fresh.stats
+    assert second is not first, "the second question did not reach the model"
     assert first.prompt_evaluated >= first.prompt_tokens - 1  # nothing cached yet
     assert second.prompt_tokens - second.prompt_evaluated > 500, (first, second)
     assert second.prompt_ms < first.prompt_ms / 2, (first, second)
@@ -112,7 +114,7 @@ def test_fixed_prefix_is_evaluated_once_and_restored_from_disk(seed_answerer, tm
     restored = instance()
     Answerer(seed_answerer.retriever, restored, seed_answerer.embedder, seed_answerer.settings).warm_up()
     redo = Answerer(seed_answerer.retriever, restored, seed_answerer.embedder, seed_answerer.settings).ask(
-        "Who is Prum Sokha?")
+        "How many human trafficking cases were reported in Cambodia in 2005?")
     assert restored.stats.prompt_tokens - restored.stats.prompt_evaluated > 500, restored.stats
     assert redo.raw == again.raw
 
