@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from qa.documents import Document, Paragraph
+from qa.filter_sql import filter_clause
 from qa.results import Filters
 
 log = logging.getLogger(__name__)
@@ -311,40 +312,8 @@ class Store:
                 out.append(r[0])
         return out
 
-    def filter_clause(self, filters: Filters | None, alias: str = "d") -> tuple[str, list[Any]]:
-        """SQL conditions on the documents table for these filters (empty string when none)."""
-        if filters is None or filters.is_empty():
-            return "", []
-        conds: list[str] = []
-        args: list[Any] = []
-
-        def any_of(values: list[str], expr: str) -> None:
-            conds.append("(" + " OR ".join([expr] * len(values)) + ")")
-
-        if filters.origin:
-            any_of(filters.origin, f"{alias}.origin LIKE ?")
-            args += [f"%{o}%" for o in filters.origin]
-        if filters.classification:
-            any_of(filters.classification, f"{alias}.classification LIKE ?")
-            args += [f"%{c}%" for c in filters.classification]
-        if filters.tag:
-            marks = ",".join("?" * len(filters.tag))
-            conds.append(f"{alias}.id IN (SELECT doc FROM doc_tags WHERE tag IN ({marks}))")
-            args += [t.upper() for t in filters.tag]
-        if filters.doc:
-            marks = ",".join("?" * len(filters.doc))
-            conds.append(f"{alias}.doc_id COLLATE NOCASE IN ({marks})")
-            args += list(filters.doc)
-        if filters.since:
-            conds.append(f"{alias}.created >= ?")
-            args.append(filters.since.isoformat())
-        if filters.until:
-            conds.append(f"{alias}.created < date(?, '+1 day')")
-            args.append(filters.until.isoformat())
-        return " AND ".join(conds), args
-
     def vector_ids_matching(self, filters: Filters) -> np.ndarray:
-        where, args = self.filter_clause(filters)
+        where, args = filter_clause(filters)
         rows = self.conn.execute(
             "SELECT v.id FROM vectors v JOIN paragraphs p ON p.id = v.paragraph JOIN documents d ON d.id = p.doc"
             f" WHERE {where}",
@@ -354,7 +323,7 @@ class Store:
 
     def lexical(self, match: str, limit: int, filters: Filters | None = None) -> list[tuple[int, float]]:
         """BM25 ranking over the FTS5 table: (paragraph id, bm25 score; lower is better)."""
-        where, args = self.filter_clause(filters)
+        where, args = filter_clause(filters)
         sql = (
             "SELECT f.rowid, bm25(paragraphs_fts) AS s FROM paragraphs_fts f"
             + (" JOIN paragraphs p ON p.id = f.rowid JOIN documents d ON d.id = p.doc" if where else "")
@@ -382,7 +351,7 @@ class Store:
         }
 
     def paragraphs_of_docs(self, doc_ids: list[str], filters: Filters | None = None) -> list[int]:
-        where, args = self.filter_clause(filters)
+        where, args = filter_clause(filters)
         marks = ",".join("?" * len(doc_ids))
         rows = self.conn.execute(
             f"SELECT p.id FROM paragraphs p JOIN documents d ON d.id = p.doc WHERE d.doc_id IN ({marks})"
