@@ -162,16 +162,18 @@ class Answerer:
         if evidence < self.settings.min_evidence:
             log.info("abstaining: best passage cosine %.3f < answer.min_evidence %.2f", evidence,
                      self.settings.min_evidence)
-            yield Event("answer", self._abstain(run, "weak evidence"))
-            self.last_diagnostics = run.diagnostics
+            answer = self._abstain(run, "weak evidence")
+            self.last_diagnostics = run.diagnostics  # set before yielding: ask() stops at the answer
+            yield Event("answer", answer)
             return
         picked = select(candidates, k=k, min_relevance=self.settings.min_evidence,
                         relative_drop=self.settings.passage_drop)
         run.shown = self._shown(run, picked, cache)
         run.mark("prompt_ready_ms")
         if not run.shown:
-            yield Event("answer", self._abstain(run, "no passage left to show"))
+            answer = self._abstain(run, "no passage left to show")
             self.last_diagnostics = run.diagnostics
+            yield Event("answer", answer)
             return
         raw = yield from self._generate(run)
         answer = self._check(run, raw, cache)

@@ -161,8 +161,10 @@ def test_weak_evidence_abstains_without_asking_the_model(seed):
     def never(messages):
         raise AssertionError("the model was asked despite weak evidence")
 
-    answer = answerer([seed], never, settings=replace(HASH_SETTINGS, min_evidence=0.99)).ask(QUESTION)
+    qa = answerer([seed], never, settings=replace(HASH_SETTINGS, min_evidence=0.99))
+    answer = qa.ask(QUESTION)
     assert answer.abstained and answer.sources and "first_token_ms" not in answer.timings
+    assert qa.last_diagnostics["abstain_reason"] == "weak evidence"
 
 
 def test_injected_instructions_never_reach_the_model_or_the_answer(seed):

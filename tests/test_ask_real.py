@@ -107,7 +107,9 @@ def test_fixed_prefix_is_evaluated_once_and_restored_from_disk(seed_answerer, tm
     assert second is not first, "the second question did not reach the model"
     assert first.prompt_evaluated >= first.prompt_tokens - 1  # nothing cached yet
     assert second.prompt_tokens - second.prompt_evaluated > 500, (first, second)
-    assert second.prompt_ms < first.prompt_ms / 2, (first, second)
+    # a third of the tokens; the time is asserted loosely because other processes may share the CPU
+    assert second.prompt_evaluated < first.prompt_evaluated / 2, (first, second)
+    assert second.prompt_ms < 0.75 * first.prompt_ms, (first, second)
 
     cold.warm_up()  # saves the prefix (it is still cached, so this is quick)
     assert len(list(tmp_path.glob("prefix-*.llamastate"))) == 1
