@@ -96,6 +96,7 @@ def measure(answerer, question: str) -> dict:
         "speed_ratio": round(ours / own, 3) if ours and own else None,
         "prompt_tokens_evaluated": stats.prompt_evaluated if stats is not None and first_ms else None,
         "prompt_per_s": round(stats.prompt_per_s, 1) if stats is not None and first_ms else None,
+        "diagnostics": answerer.last_diagnostics,  # why it abstained, check scores
     }
 
 
