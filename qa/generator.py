@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from qa.cores import usable_cores
 from qa.errors import QAError
 from qa.llm_weights import DEFAULT_MODEL, MISSING_MODEL_EXIT, resolve_model
 from qa.settings import LLMSettings
@@ -97,13 +98,6 @@ class _Watch:
         return logits
 
 
-def default_threads() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 class LlamaGenerator:
     """A GGUF model run by llama-cpp-python at a fixed temperature (0: greedy, reproducible)."""
 
@@ -122,7 +116,7 @@ class LlamaGenerator:
         self.state_dir = state_dir
         self.name = name or self.model_path.name
         self.n_ctx = n_ctx
-        self.threads = threads or default_threads()
+        self.threads = threads or usable_cores()
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.stats = GenerationStats()

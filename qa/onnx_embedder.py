@@ -7,22 +7,15 @@ fp32 model's to within quantization error (cosine about 0.99; tests check it).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
 
+from qa.cores import usable_cores
 from qa.embedder import ModelFolder, Progress, TokenWindows
 from qa.errors import QAError
 from qa.quantize import int8_model
 from qa.settings import EmbedSettings
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 class OnnxEmbedder:
@@ -49,7 +42,7 @@ class OnnxEmbedder:
         self._windows = TokenWindows(lambda text: whole.encode(text, add_special_tokens=False).offsets,
                                      folder.max_seq_length, settings.window_tokens, settings.window_overlap)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = settings.threads if settings.threads > 0 else _cores()
+        options.intra_op_num_threads = settings.threads if settings.threads > 0 else usable_cores()
         options.inter_op_num_threads = 1
         # Threads sleep rather than spin between operators: on a CPU shared with other work (the usual
         # case on a laptop), spinning burnt ~35% more CPU time for the same output and ran slower.
