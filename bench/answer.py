@@ -6,13 +6,20 @@ other cables around them; then asks the three seed questions and those 20 cable 
 configured model (default: the packaged 1.5B). Generated tokens/s is measured as the caller sees the
 stream and compared with llama.cpp's own decode timer for the same call (target ratio >= 0.9).
 
-    .venv/bin/python bench/answer.py [--cables 20] [--distractors 60] [--index-dir DIR] [--model GGUF]
+``--unanswerable N`` also asks the first N unanswerable questions of the set (on-topic: they are about
+the set's cables, so the gold cables of all its answerable questions are indexed too); an answer to
+one of them is a wrong answer. Each cable row records whether the answer contains an accepted answer
+and cites a gold paragraph (a hint for reading them, not a grade).
+
+    .venv/bin/python bench/answer.py [--cables 20] [--unanswerable 0] [--distractors 60] [--index-dir DIR]
+        [--model GGUF] [--threads 0] [--debug]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import random
 import shutil
@@ -27,7 +34,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from qa.answer import open_answerer  # noqa: E402
 from qa.embedder import load_embedder  # noqa: E402
 from qa.evaluation.dataset import load_dataset  # noqa: E402
-from qa.evaluation.metrics import percentile  # noqa: E402
+from qa.evaluation.metrics import containment, percentile  # noqa: E402
 from qa.indexer import Indexer  # noqa: E402
 from qa.search import Searcher  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
@@ -41,21 +48,24 @@ SEED_QUESTIONS = [
 ]
 
 
-def build_index(settings, embedder, n_cables: int, n_distractors: int) -> list[tuple[str, str]]:
-    """Index the seed and some real cables; return the (set, question) pairs to ask."""
+def build_index(settings, embedder, n_cables: int, n_distractors: int, n_unanswerable: int = 0) -> list:
+    """Index the seed and some real cables; return the (set, question, dataset entry) triples to ask."""
     staging = Path(tempfile.mkdtemp(prefix="cableqa-bench-docs-"))
     shutil.copy(ROOT / "examples" / "06PHNOMPENH657.txt", staging)
-    asks = [("seed", q) for q in SEED_QUESTIONS]
-    if CABLES.is_dir() and n_cables:
-        questions = [q for q in load_dataset(ROOT / "eval" / "cables-dev.jsonl") if q.answerable and q.gold]
-        questions = questions[:n_cables]
-        wanted = {g.doc_id for q in questions for g in q.gold}
+    asks = [("seed", q, None) for q in SEED_QUESTIONS]
+    if CABLES.is_dir() and (n_cables or n_unanswerable):
+        dataset = load_dataset(ROOT / "eval" / "cables-dev.jsonl")
+        answerable = [q for q in dataset if q.answerable and q.gold]
+        questions = answerable[:n_cables]
+        unanswerable = [q for q in dataset if not q.answerable][:n_unanswerable]
+        wanted = {g.doc_id for q in (answerable if unanswerable else questions) for g in q.gold}
         others = sorted(p.stem for p in CABLES.glob("*.txt") if p.stem not in wanted)
         wanted |= set(random.Random(7).sample(others, min(n_distractors, len(others))))
         for doc_id in sorted(wanted):
             if (CABLES / f"{doc_id}.txt").exists():
                 shutil.copy(CABLES / f"{doc_id}.txt", staging)
-        asks += [("cables", q.question) for q in questions]
+        asks += [("cables", q.question, q) for q in questions]
+        asks += [("unanswerable", q.question, q) for q in unanswerable]
     t = time.perf_counter()
     summary = Indexer(settings, embedder).run([staging])
     print(f"indexed {summary.totals.get('documents')} documents in {time.perf_counter() - t:.1f} s")
@@ -63,7 +73,16 @@ def build_index(settings, embedder, n_cables: int, n_distractors: int) -> list[t
     return asks
 
 
-def measure(answerer, question: str) -> dict:
+def grade(answer, entry) -> dict:
+    """For a dataset question: does the answer contain an accepted answer, does it cite a gold paragraph."""
+    if entry is None or answer.abstained:
+        return {}
+    gold = {(g.doc_id, g.paragraph) for g in entry.gold}
+    return {"contains_answer": bool(entry.answers) and containment(answer.answer, entry.answers) > 0,
+            "cites_gold": any((c.doc_id, c.paragraph) in gold for c in answer.citations)}
+
+
+def measure(answerer, question: str, entry=None) -> dict:
     """One question through the streaming pipeline, timed as a caller sees it."""
     start = time.perf_counter()
     sources_ms = first_ms = None
@@ -87,6 +106,7 @@ def measure(answerer, question: str) -> dict:
         "question": question,
         "abstained": answer.abstained,
         "answer": answer.answer,
+        "raw": answer.raw,  # the model's own text, before the checks
         "sources_ms": round(sources_ms, 1),
         "first_token_ms": round(first_ms, 1) if first_ms is not None else None,
         "total_ms": round(total_ms, 1),
@@ -97,11 +117,15 @@ def measure(answerer, question: str) -> dict:
         "prompt_tokens_evaluated": stats.prompt_evaluated if stats is not None and first_ms else None,
         "prompt_per_s": round(stats.prompt_per_s, 1) if stats is not None and first_ms else None,
         "diagnostics": answerer.last_diagnostics,  # why it abstained, check scores
+        **grade(answer, entry),
     }
 
 
 def summarize(rows: list[dict]) -> dict:
     out: dict = {"questions": len(rows), "abstained": sum(r["abstained"] for r in rows)}
+    if any("contains_answer" in r for r in rows):
+        out["contains_answer"] = sum(bool(r.get("contains_answer")) for r in rows)
+        out["cites_gold"] = sum(bool(r.get("cites_gold")) for r in rows)
     for key in ("sources_ms", "first_token_ms", "total_ms", "generated_per_s", "speed_ratio", "prompt_per_s"):
         values = [r[key] for r in rows if r[key] is not None]
         if values:
@@ -113,20 +137,28 @@ def summarize(rows: list[dict]) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cables", type=int, default=20, help="cable questions from eval/cables-dev.jsonl")
+    ap.add_argument("--unanswerable", type=int, default=0,
+                    help="also ask this many unanswerable questions of eval/cables-dev.jsonl")
     ap.add_argument("--distractors", type=int, default=60, help="other cables indexed around them")
     ap.add_argument("--index-dir", type=Path, help="build the index here (default: a temp folder)")
     ap.add_argument("--model", help="a local GGUF file (default: the packaged 1.5B)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "answer.json")
+    ap.add_argument("--debug", action="store_true", help="log the answer checks (why a sentence fails)")
+    ap.add_argument("--threads", type=int, default=0, help="llama.cpp and torch threads (0: all cores)")
     args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.debug:
+        logging.getLogger("qa.answer").setLevel(logging.DEBUG)
 
-    settings = load_settings(None, os.environ, {"llm.model": args.model})
+    settings = load_settings(None, os.environ, {"llm.model": args.model, "llm.threads": args.threads,
+                                                "embed.threads": args.threads})
     tmp = None
     if args.index_dir is None:
         tmp = tempfile.TemporaryDirectory(prefix="cableqa-bench-")
         args.index_dir = Path(tmp.name)
     settings.index.dir = args.index_dir
     embedder = load_embedder(settings.embed)
-    asks = build_index(settings, embedder, args.cables, args.distractors)
+    asks = build_index(settings, embedder, args.cables, args.distractors, args.unanswerable)
     answerer = open_answerer(settings, Searcher.open(settings, embedder=embedder))
     t = time.perf_counter()
     answerer.warm_up()
@@ -134,8 +166,8 @@ def main() -> None:
     print(f"model load + prompt prefix: {warm_s:.1f} s ({answerer.generator.name}, "
           f"{answerer.generator.threads} threads)")
     rows = []
-    for group, question in asks:
-        row = {"set": group, **measure(answerer, question)}
+    for group, question, entry in asks:
+        row = {"set": group, **measure(answerer, question, entry)}
         rows.append(row)
         r = row
         print(f"[{group}] {r['sources_ms']:.0f} ms sources, first token {r['first_token_ms'] or 0:.0f} ms, "
@@ -150,6 +182,7 @@ def main() -> None:
         "all": summarize(rows),
         "seed": summarize([r for r in rows if r["set"] == "seed"]),
         "cables": summarize([r for r in rows if r["set"] == "cables"]),
+        **({"unanswerable": summarize(u)} if (u := [r for r in rows if r["set"] == "unanswerable"]) else {}),
         "rows": rows,
         "load_average": os.getloadavg(),
     }

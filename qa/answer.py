@@ -21,6 +21,7 @@ import numpy as np
 
 from qa.citations import parse_answer, resolve
 from qa.context import Candidate, choose_sentences, rank_sentences, screen, select
+from qa.document_context import document_text
 from qa.generator import GenerationStats, Generator
 from qa.prompts import (
     ABSTAIN,
@@ -47,6 +48,10 @@ STOP = ("\n\n", "Question:", "Passages (")
 
 
 class Retriever(Protocol):
+    """Searches paragraphs. One that also has ``document(doc_id) -> (metadata, paragraphs) | None``
+    and ``term_share(term) -> float | None`` (``qa.search.Searcher``) lets the checks look a question's
+    terms up in the whole cited document and tell the collection's common terms from its subject."""
+
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]: ...
 
 
@@ -112,6 +117,7 @@ class _Run:
     generation: GenerationStats = field(default_factory=GenerationStats)
     diagnostics: dict[str, Any] = field(default_factory=dict)
     best: list[tuple[Hit, list[str], int]] = field(default_factory=list)  # top sentences: hit, its sentences, index
+    documents: dict[str, str] = field(default_factory=dict)  # doc id -> its header and paragraphs, as text
 
     def mark(self, name: str) -> None:
         self.timings[name] = round(1000 * (time.perf_counter() - self.started), 1)
@@ -130,7 +136,7 @@ class Answerer:
         self.prompts = prompts or load_prompts(settings.prompt)
         self.checker = checker if settings.check else None
         self.check_prompts = check_prompts or (load_check_prompts() if self.checker is not None else None)
-        self.last_diagnostics: dict[str, Any] = {}  # the latest question's check scores (benchmarks)
+        self.last_diagnostics: dict[str, Any] = {}  # the latest answer's ``diagnostics``
 
     def warm_up(self) -> None:
         """Load the model(s) and evaluate the fixed prompt prefixes (rules and examples) now."""
@@ -163,8 +169,7 @@ class Answerer:
             log.info("abstaining: best passage cosine %.3f < answer.min_evidence %.2f", evidence,
                      self.settings.min_evidence)
             answer = self._abstain(run, "weak evidence")
-            self.last_diagnostics = run.diagnostics  # set before yielding: ask() stops at the answer
-            yield Event("answer", answer)
+            yield self._finish(run, answer)
             return
         picked = select(candidates, k=k, min_relevance=self.settings.min_evidence,
                         relative_drop=self.settings.passage_drop)
@@ -172,15 +177,20 @@ class Answerer:
         run.mark("prompt_ready_ms")
         if not run.shown:
             answer = self._abstain(run, "no passage left to show")
-            self.last_diagnostics = run.diagnostics
-            yield Event("answer", answer)
+            yield self._finish(run, answer)
             return
         raw = yield from self._generate(run)
         answer = self._check(run, raw, cache)
         if answer.abstained and self.checker is not None and self.settings.extract:
             answer = self._extract(run, raw) or answer
-        self.last_diagnostics = {**run.diagnostics, "track_prob": run.generation.track_prob}
-        yield Event("answer", answer)
+        run.diagnostics["track_prob"] = run.generation.track_prob
+        yield self._finish(run, answer)
+
+    def _finish(self, run: _Run, answer: Answer) -> Event:
+        """The final event; the diagnostics are attached first, since ``ask`` stops reading there."""
+        answer.diagnostics = run.diagnostics
+        self.last_diagnostics = run.diagnostics
+        return Event("answer", answer)
 
     # ---- steps ----------------------------------------------------------------------------------
     def _candidates(self, run: _Run, cache: VectorCache) -> list[Candidate]:
@@ -261,8 +271,7 @@ class Answerer:
                                  sentences=sentences, dropped=parsed.dropped)
         if self.settings.require_question_terms:
             cited_hits = [hit for hit, _ in run.shown if hit.label in citations]
-            absent = question_terms_missing(run.question, [h.text for h in cited_hits],
-                                            [source_line(h) for h in cited_hits])
+            absent = self._question_terms_missing(run, [(h, h.text) for h in cited_hits])
             if absent:
                 return self._abstain(run, f"the cited paragraphs never mention {', '.join(absent)}", raw=raw,
                                      sentences=sentences, dropped=parsed.dropped)
@@ -286,8 +295,7 @@ class Answerer:
             sentence = sentences[j]
             if expects_number(question) and not numbers_in(sentence) - numbers_in(question):
                 continue
-            if year_conflict(question, sentence) or question_terms_missing(question, [hit.text],
-                                                                            [source_line(hit)]):
+            if year_conflict(question, sentence) or self._question_terms_missing(run, [(hit, hit.text)]):
                 continue
             window = " ".join(sentences[max(0, j - 1):j + 2])
             p_yes = self.checker.choose(check_messages(self.check_prompts, source_line(hit), window, question),
@@ -334,7 +342,8 @@ class Answerer:
         def supports(passages: Sequence[tuple[Hit, str]]) -> bool:
             verdict = check_sentence(sentence, [text for _, text in passages], cache,
                                      self.settings.min_support, question=run.question,
-                                     titles=[source_line(h) for h, _ in passages])
+                                     titles=[source_line(h) for h, _ in passages],
+                                     documents=self._documents(run, [h for h, _ in passages]))
             if not verdict.supported:
                 log.debug("%r not supported by %s: missing %s, similarity %.2f", sentence,
                           [h.label for h, _ in passages], verdict.missing, verdict.similarity)
@@ -345,6 +354,33 @@ class Answerer:
             # small models often cite the wrong number, or one of several passages that say the same
             backing += [p for p in run.shown if p not in cited and supports([p])]
         return backing
+
+    def _documents(self, run: _Run, hits: Sequence[Hit]) -> list[str]:
+        """The whole documents of ``hits`` (header and paragraphs, ``qa.document_context``), when the
+        retriever can give them: a cable names things once, in its subject or summary, and
+        abbreviates later."""
+        fetch = getattr(self.retriever, "document", None)
+        if fetch is None:
+            return []
+        for doc_id in dict.fromkeys(h.doc_id for h in hits):
+            if doc_id not in run.documents:
+                found = fetch(doc_id)
+                run.documents[doc_id] = document_text(*found, doc_id) if found is not None else ""
+        return [run.documents[d] for d in dict.fromkeys(h.doc_id for h in hits) if run.documents[d]]
+
+    def _question_terms_missing(self, run: _Run, cited: Sequence[tuple[Hit, str]]) -> list[str]:
+        """The question's numbers and names that the cited paragraphs' documents never mention
+        (``qa.support.question_terms_missing``), less the names common to most indexed documents
+        ("US" in a collection of US cables): those are the collection's context, not the question's
+        subject. Needs a retriever with ``term_share`` (``qa.search.Searcher``)."""
+        hits = [h for h, _ in cited]
+        absent = question_terms_missing(run.question, [text for _, text in cited],
+                                        [*(source_line(h) for h in hits), *self._documents(run, hits)])
+        share = getattr(self.retriever, "term_share", None)
+        if share is None or not absent:
+            return absent
+        common = self.settings.common_term_share
+        return [t for t in absent if t[0].isdigit() or (share(t) or 0.0) < common]
 
     def _abstain(self, run: _Run, reason: str, *, raw: str = "", sentences: list[Sentence] | None = None,
                  dropped: int = 0) -> Answer:

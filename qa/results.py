@@ -111,6 +111,8 @@ class Answer:
     model: str = ""
     dropped_citations: int = 0  # markers that pointed at nothing shown to the model
     raw: str = ""  # the model's text before checking (for evaluation and debugging)
+    # why it abstained (``abstain_reason``) and the check scores (``check_yes``, ``extract_yes``...)
+    diagnostics: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -123,4 +125,5 @@ class Answer:
             "timings": self.timings,
             "model": self.model,
             "dropped_citations": self.dropped_citations,
+            "diagnostics": self.diagnostics,
         }

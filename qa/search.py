@@ -27,6 +27,7 @@ from qa.store import DB_NAME, Store
 log = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "dense", "lexical"]
+MIN_DOCUMENTS_FOR_SHARE = 20  # below this, how many documents use a term says little about the term
 
 
 @dataclass
@@ -208,6 +209,19 @@ class Searcher:
     def document(self, doc_id: str) -> tuple[dict[str, Any], list[Any]] | None:
         with self._lock:
             return self.store.document(doc_id)
+
+    def term_share(self, term: str) -> float | None:
+        """The share of indexed documents whose paragraphs use ``term`` (a word or phrase); None when
+        the index holds too few documents (under ``MIN_DOCUMENTS_FOR_SHARE``) for a share to tell a
+        common term from a rare one. An acronym counts with or without dots (``US``, ``U.S.``)."""
+        letters = term.replace(".", "")
+        forms = {term, " ".join(letters) if letters.isupper() and len(letters) <= 5 else letters}
+        match = " OR ".join(sorted(m for m in map(fts_phrase, forms) if m))
+        if not match:
+            return None
+        with self._lock:
+            n, total = self.store.documents_matching(match)
+        return n / total if total >= MIN_DOCUMENTS_FOR_SHARE else None
 
 
 def _with_docs(filters: Filters | None, docs: list[str]) -> Filters:

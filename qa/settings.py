@@ -134,6 +134,11 @@ class AnswerSettings:
         default=True,
         metadata={"help": "abstain when the cited paragraphs never mention the question's numbers or names"},
     )
+    common_term_share: float = field(
+        default=0.5,
+        metadata={"help": "a question's name found in at least this share of indexed documents is context "
+                          "('US' among US cables), not required in the cited document"},
+    )
 
 
 @dataclass

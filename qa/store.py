@@ -337,6 +337,21 @@ class Store:
             log.info("full-text query %r failed: %s", match, exc)
             return []
 
+    def documents_matching(self, match: str) -> tuple[int, int]:
+        """(documents with a paragraph matching the FTS5 query ``match``, documents in all); a query
+        FTS5 cannot parse matches none."""
+        total = self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+        try:
+            n = self.conn.execute(
+                "SELECT count(DISTINCT p.doc) FROM paragraphs_fts f JOIN paragraphs p ON p.id = f.rowid"
+                " WHERE paragraphs_fts MATCH ?",
+                (match,),
+            ).fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            log.info("full-text query %r failed: %s", match, exc)
+            n = 0
+        return n, total
+
     def facets(self, limit: int = 200) -> dict[str, list[str]]:
         """Origins, tags and classifications in the index, most frequent first (filter choices)."""
         queries = {

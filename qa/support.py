@@ -1,9 +1,11 @@
 """Does a cited paragraph support an answer sentence? Two checks, both must pass.
 
 1. Facts: every number, date and proper name in the sentence occurs in the cited paragraphs (names
-   may also come from the question or the cited documents' titles: the question is the user's own
-   wording, and a cable's subject line names its country), close together (within two consecutive
-   sentences), and a sentence that denies something cites a text that denies something.
+   may also come from the question or the cited documents' titles, and a name the cited text
+   abbreviates, "RBS" for "Royal Bank of Scotland", from the document that spells it out; a number
+   the sentence only repeats from the question may be in the document's date), close together
+   (within two consecutive sentences), and a sentence that denies something cites a text that
+   denies something.
 2. Meaning: the sentence is semantically close to the cited paragraphs, judged with the embedder
    (cosine of normalised embeddings, against each paragraph and each of its sentences).
 
@@ -14,13 +16,14 @@ normalised rows.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 from qa.citations import split_sentences
+from qa.names import abbreviated_names, abbreviated_runs, acronyms_in, name_found, name_phrases, names_in, words_of
 
 
 class Encoder(Protocol):
@@ -34,15 +37,6 @@ _NUMBER_WORDS = {
     "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12,
 }
 _NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
-_WORD = re.compile(r"[A-Za-z\u00C0-\u024F][\w\u00C0-\u024F'’.\-]*")
-# Capitalised words that are not names: sentence glue a model puts at the start of clauses.
-_NOT_NAMES = {
-    "the", "a", "an", "in", "on", "at", "by", "for", "from", "of", "to", "and", "but", "or", "as", "with",
-    "he", "she", "it", "they", "we", "i", "you", "his", "her", "its", "their", "this", "that", "these",
-    "those", "there", "here", "according", "however", "also", "both", "all", "some", "no", "yes", "not",
-    "passage", "passages", "document", "documents", "answer", "question", "mr", "mrs", "ms", "dr",
-}
-
 
 @dataclass
 class Support:
@@ -67,60 +61,47 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
-def _clean_word(word: str) -> str:
-    word = re.sub(r"['’]s$", "", word)
-    return word.strip(".-'’")
-
-
-def names_in(sentence: str) -> set[str]:
-    """Proper names and acronyms in a sentence: capitalised words that are not sentence glue.
-
-    The first word is capitalised anyway, so it counts only when it is an acronym or mixed case
-    (``AHTJP``, ``McDonald``); a name that starts a sentence is usually followed by its second part.
-    """
-    names = set()
-    for i, match in enumerate(_WORD.finditer(sentence)):
-        word = _clean_word(match.group(0))
-        if len(word) < 2 or not word[0].isupper() or word.lower() in _NOT_NAMES:
-            continue
-        special = word.isupper() or any(c.isupper() for c in word[1:])
-        if i == 0 and not special:
-            continue
-        names.add(word)
-    return names
-
-
-def _words(text: str) -> set[str]:
-    return {_clean_word(w).lower() for w in _WORD.findall(text)}
-
-
-def _name_found(name: str, words: set[str]) -> bool:
-    """A name is found as a whole word, or as a close inflection (``Cambodian`` for ``Cambodia``)."""
-    low = name.lower()
-    if low in words:
-        return True
-    parts = [p for p in re.split(r"[-.]", low) if p]
-    if len(parts) > 1 and all(p in words for p in parts):
-        return True
-    stem = max(5, len(low) - 3)
-    return len(low) >= 5 and any(len(w) >= 5 and w[:stem] == low[:stem] for w in words)
-
-
-def missing_facts(sentence: str, cited: Sequence[str], extra_names: Sequence[str] = ()) -> list[str]:
+def missing_facts(sentence: str, cited: Sequence[str], extra_names: Sequence[str] = (),
+                  restated: Collection[str] = ()) -> list[str]:
     """The numbers and names of ``sentence`` that occur in none of the ``cited`` texts.
 
-    Numbers must be in the cited paragraphs themselves; names may also be in ``extra_names`` texts
-    (the question, the cited documents' titles).
+    Numbers must be in the cited paragraphs themselves, except the ``restated`` ones (see
+    ``restated_numbers``); names may also be in ``extra_names`` texts (the question, the cited
+    documents' titles, the names the cited text abbreviates).
     """
     cited_text = "\n".join(cited)
-    missing = sorted(numbers_in(sentence) - numbers_in(cited_text), key=str)
-    words = _words(cited_text) | _words("\n".join(extra_names))
-    missing += sorted(n for n in names_in(sentence) if not _name_found(n, words))
+    missing = sorted(numbers_in(sentence) - numbers_in(cited_text) - set(restated), key=str)
+    words = words_of(cited_text) | words_of("\n".join(extra_names))
+    missing += sorted(n for n in names_in(sentence) if not name_found(n, words))
     return missing
 
 
+def restated_numbers(sentence: str, question: str, cited: Sequence[str], titles: Sequence[str]) -> set[str]:
+    """Numbers the sentence only repeats from the question ("... in the 2007 referendum") that the
+    cited documents' ``titles`` (source lines: origin, date, subject) hold though the cited paragraphs
+    do not.
+
+    A cable is dated in its header, not in every paragraph; a repeated year is the question's premise,
+    which ``question_terms_missing`` checks, not a claim of the answer. It is excused only beside a
+    fact of the sentence's own that the cited paragraphs hold (a sentence that only repeats the
+    question says nothing), and not when a cited paragraph names other years (it is about those);
+    nor is a number found only in another paragraph ("by December 22" asked of one about November).
+    """
+    cited_text = "\n".join(cited)
+    cited_numbers, asked = numbers_in(cited_text), numbers_in(question)
+    echoed = (numbers_in(sentence) & asked & numbers_in("\n".join(titles))) - cited_numbers
+    if not echoed:
+        return set()
+    question_words, cited_words = words_of(question), words_of(cited_text)
+    own = (numbers_in(sentence) - asked) & cited_numbers or {
+        n for n in names_in(sentence) if not name_found(n, question_words) and name_found(n, cited_words)}
+    cited_years = set(_YEAR.findall(cited_text))
+    return {n for n in echoed if not (_YEAR.fullmatch(n) and cited_years)} if own else set()
+
+
 def question_terms_missing(question: str, cited: Sequence[str], titles: Sequence[str] = ()) -> list[str]:
-    """The numbers and names of the question that the cited paragraphs (or their titles) never mention.
+    """The numbers and names of the question that the cited paragraphs never mention, nor ``titles``
+    (texts about them: source lines, their documents' headers and other paragraphs).
 
     An answer citing paragraphs that do not mention what the question is about answers a different
     question: "the 1000s" asked, "the 10th century" cited, is how a near-miss reads.
@@ -128,8 +109,10 @@ def question_terms_missing(question: str, cited: Sequence[str], titles: Sequence
     cited_text = "\n".join(cited)
     known_numbers = numbers_in(cited_text) | numbers_in("\n".join(titles))
     missing = sorted(numbers_in(question) - known_numbers, key=str)
-    words = _words(cited_text) | _words("\n".join(titles))
-    missing += sorted(n for n in names_in(question) if not _name_found(n, words))
+    words = words_of(cited_text) | words_of("\n".join(titles))
+    acronyms = acronyms_in("\n".join([cited_text, *titles]))  # "UN General Assembly" written "UNGA"
+    abbreviated = {n for phrase in name_phrases(question) for n in abbreviated_runs(phrase, acronyms)}
+    missing += sorted(n for n in names_in(question) if not name_found(n, words) and n not in abbreviated)
     return missing
 
 
@@ -138,11 +121,13 @@ def unlocal_facts(sentence: str, cited: Sequence[str], window: int = 2) -> list[
     together with the others: a year from one sentence and a name from another, far apart, do not
     make a claim about that name in that year.
 
-    Each cited text contributes its stretch covering the most facts; names found only outside the
-    cited text (in the question or a title) are not counted.
+    Each cited text contributes its stretch covering the most facts; names and numbers found only
+    outside the cited text (in the question, a title, the rest of the document) are not counted.
     """
-    cited_words = _words("\n".join(cited))
-    facts = numbers_in(sentence) | {n for n in names_in(sentence) if _name_found(n, cited_words)}
+    cited_text = "\n".join(cited)
+    cited_words = words_of(cited_text)
+    facts = (numbers_in(sentence) & numbers_in(cited_text)) | {
+        n for n in names_in(sentence) if name_found(n, cited_words)}
     if len(facts) < 2:
         return []
     covered: set[str] = set()
@@ -151,9 +136,9 @@ def unlocal_facts(sentence: str, cited: Sequence[str], window: int = 2) -> list[
         best: set[str] = set()
         for start in range(max(1, len(sentences) - window + 1)):
             stretch = " ".join(sentences[start:start + window])
-            words = _words(stretch)
+            words = words_of(stretch)
             found = {f for f in facts if (f in numbers_in(stretch)) or (not f[0].isdigit() and
-                                                                        _name_found(f, words))}
+                                                                        name_found(f, words))}
             best = max(best, found, key=len)
         covered |= best
     return sorted(facts - covered)
@@ -216,11 +201,18 @@ def check_sentence(
     *,
     question: str = "",
     titles: Sequence[str] = (),
+    documents: Sequence[str] = (),
 ) -> Support:
-    """Check one answer sentence against the texts it cites; uncited sentences are never supported."""
+    """Check one answer sentence against the texts it cites; uncited sentences are never supported.
+
+    ``titles`` are the cited documents' source lines; ``documents`` their whole texts, which may spell
+    out a name the cited text abbreviates (``abbreviated_names``).
+    """
     if not cited:
         return Support(False, ["no citation"])
-    missing = missing_facts(sentence, cited, [question, *titles])
+    spelled_out = " ".join(sorted(abbreviated_names(sentence, cited, documents))) if documents else ""
+    missing = missing_facts(sentence, cited, [question, *titles, spelled_out],
+                            restated_numbers(sentence, question, cited, titles))
     if not missing:
         missing = [f"{fact} (not near the other facts)" for fact in unlocal_facts(sentence, cited)]
     if not missing and negation_unbacked(sentence, cited):

@@ -165,6 +165,9 @@ def test_weak_evidence_abstains_without_asking_the_model(seed):
     answer = qa.ask(QUESTION)
     assert answer.abstained and answer.sources and "first_token_ms" not in answer.timings
     assert qa.last_diagnostics["abstain_reason"] == "weak evidence"
+    # the reason travels with the answer, so `qa ask --json` and the UI can say why
+    assert answer.diagnostics["abstain_reason"] == "weak evidence"
+    assert answer.to_json()["diagnostics"]["abstain_reason"] == "weak evidence"
 
 
 def test_injected_instructions_never_reach_the_model_or_the_answer(seed):
@@ -195,6 +198,83 @@ def test_control_tokens_in_passages_are_removed(seed):
     qa = answerer([doc], lambda m: ABSTAIN)
     qa.ask(QUESTION)
     assert "<|im_" not in qa.generator.prompts[0][-1]["content"]
+
+
+class DocumentRetriever(MemoryRetriever):
+    """Also gives a whole document, as ``qa.search.Searcher.document`` does."""
+
+    def __init__(self, docs: list[Document], encoder):
+        super().__init__(docs, encoder)
+        self.docs = {d.doc_id: d for d in docs}
+
+    def document(self, doc_id):
+        doc = self.docs.get(doc_id)
+        return None if doc is None else ({**doc.metadata, "title": doc.title}, doc.paragraphs)
+
+
+def _pair(docs, script):
+    """The same scripted model over a retriever without and with whole documents."""
+    encoder = HashingEncoder()
+    return [Answerer(retriever(docs, encoder), ScriptedGenerator(script), encoder, HASH_SETTINGS)
+            for retriever in (MemoryRetriever, DocumentRetriever)]
+
+
+def test_question_terms_may_be_named_elsewhere_in_the_cited_cable(seed):
+    # "Interior" is named in ¶1-¶4 only; the answer is in ¶5
+    question = "How many human trafficking cases were reported in 2005, as the Interior seminar heard in April 2006?"
+    plain, whole = _pair([seed], cite_123)
+    assert plain.ask(question).abstained
+    assert "Interior" in plain.last_diagnostics["abstain_reason"]
+    answer = whole.ask(question)
+    assert not answer.abstained and "[06PHNOMPENH657 ¶5]" in answer.answer
+    missing = whole.ask(question.replace("Interior", "Tourism"))
+    assert missing.abstained and "Tourism" in whole.last_diagnostics["abstain_reason"]
+
+
+def test_a_name_common_to_most_indexed_documents_is_context_not_subject(seed):
+    question = "How many human trafficking cases did Washington hear were reported in 2005?"
+    shares = {"Washington": 0.7}
+
+    class Sharing(DocumentRetriever):
+        def term_share(self, term):
+            return shares.get(term, 0.0)
+
+    encoder = HashingEncoder()
+    qa = Answerer(Sharing([seed], encoder), ScriptedGenerator(cite_123), encoder, HASH_SETTINGS)
+    answer = qa.ask(question)
+    assert not answer.abstained and "[06PHNOMPENH657 ¶5]" in answer.answer  # never says "Washington"
+    shares["Washington"] = 0.2
+    assert qa.ask(question).abstained and "Washington" in qa.last_diagnostics["abstain_reason"]
+
+
+def test_a_name_the_cited_paragraph_abbreviates_may_be_spelled_out_from_the_cable(seed):
+    # ¶6 says "AHTJP Department"; ¶2 spells it out. The question names neither form.
+    question = "Who heads the department that receives information from local police, NGOs and hotlines?"
+
+    def spelled_out(messages):
+        n = passage_number(messages, "Un Sokunthea")
+        return f"Un Sokunthea directs the Anti-Human Trafficking and Juvenile Protection Department [{n}]."
+
+    plain, whole = _pair([seed], spelled_out)
+    assert plain.ask(question).abstained
+    answer = whole.ask(question)
+    assert not answer.abstained and answer.sentences[0].supported, whole.last_diagnostics
+    assert "[06PHNOMPENH657 ¶6]" in answer.answer
+
+
+def test_names_and_numbers_from_other_paragraphs_do_not_back_a_sentence(seed):
+    def named(messages):  # "Sar Kheng" is named in ¶3 only, not abbreviated in ¶5
+        n = passage_number(messages, "123 in 2005")
+        return f"Sar Kheng said human trafficking cases increased from 28 in 2001 to 123 in 2005 [{n}]."
+
+    def counted(messages):  # 11 and 2004 are in ¶7 only
+        n = passage_number(messages, "123 in 2005")
+        return f"Human trafficking cases increased to 123 in 2005, from 11 in 2004 [{n}]."
+
+    for script in (named, counted):
+        _, whole = _pair([seed], script)
+        answer = whole.ask(QUESTION)
+        assert answer.abstained and answer.sentences[0].supported is False, script.__name__
 
 
 # ---- the same checks with the real embedder and the default thresholds -----------------------------

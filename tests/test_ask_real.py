@@ -80,6 +80,15 @@ def test_director_is_un_sokunthea_citing_paragraph_6(seed_answerer):
     assert "06PHNOMPENH657 ¶6" in _cited(answer)
 
 
+def test_context_the_question_names_elsewhere_in_the_cable_does_not_block_the_answer(seed_answerer):
+    """¶5 holds the count; "April" is in the cable's date and ¶1, never in ¶5 (before the cited
+    document was consulted, this abstained)."""
+    answer = seed_answerer.ask("According to the April 2006 cable, how many human trafficking cases were "
+                               "reported in Cambodia in 2005?")
+    assert not answer.abstained, (answer.raw, seed_answerer.last_diagnostics)
+    assert "123" in answer.answer and "06PHNOMPENH657 ¶5" in _cited(answer)
+
+
 def test_population_is_not_in_the_cable_so_it_abstains(seed_answerer):
     answer = seed_answerer.ask("What is the population of Cambodia?")
     assert answer.abstained, answer.answer
@@ -188,3 +197,4 @@ def test_cli_reads_questions_from_stdin_and_writes_json_lines(tmp_path, seed_ans
     assert not first["abstained"] and {"doc_id": "06PHNOMPENH657", "paragraph": 6} in [
         {k: c[k] for k in ("doc_id", "paragraph")} for c in first["citations"]]
     assert second["abstained"] and second["answer"] == ABSTAIN and second["sources"]
+    assert second["diagnostics"]["abstain_reason"]  # the JSON says why it abstained

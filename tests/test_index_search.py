@@ -171,3 +171,27 @@ def test_duplicate_document_ids_are_skipped(settings: Settings, tmp_path: Path) 
         shutil.copy(CABLES / "09STATE113298.txt", folder)
     summary = index(settings, a, b)
     assert summary.added == 2 and summary.skipped_docs == 1 and summary.totals["documents"] == 1
+
+
+def test_term_share_counts_the_documents_using_a_term(settings: Settings, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    for i in range(24):  # every note names the US, one in three Normandy
+        extra = " Apples come from Normandy." if i % 3 == 0 else ""
+        write(docs, f"note{i}.txt", f"Note {i}\n\nThe U.S. trade office wrote note {i}.{extra}\n")
+    index(settings, docs)
+    s = Searcher.open(settings, embedder=HashEmbedder())
+    try:
+        assert s.term_share("US") == 1.0 and s.term_share("U.S.") == 1.0
+        assert s.term_share("Normandy") == pytest.approx(8 / 24)
+        assert s.term_share("Gogarburn") == 0.0 and s.term_share("...") is None
+    finally:
+        s.close()
+    small = tmp_path / "small"
+    notes(small)
+    settings.index.dir = tmp_path / "small-index"
+    index(settings, small)
+    s = Searcher.open(settings, embedder=HashEmbedder())
+    try:
+        assert s.term_share("Apples") is None  # two documents say nothing about how common a term is
+    finally:
+        s.close()

@@ -58,6 +58,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def print_answer(answer: Answer) -> None:
     """The answer, then the paragraphs it cites (or, for an abstention, the nearest ones) to read."""
     print(textwrap.fill(answer.answer, 100))
+    reason = answer.diagnostics.get("abstain_reason") if answer.abstained else None
+    if reason:
+        print(f"(why: {reason})")
     unsupported = [s for s in answer.sentences if not s.supported]
     if unsupported and not answer.abstained:
         print(f"\n({len(unsupported)} sentence(s) of the model's answer were removed: not supported by "

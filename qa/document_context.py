@@ -1,0 +1,72 @@
+"""What a cited document says beyond the cited paragraph: its header and all its paragraphs, as text.
+
+A cable names a bank, a minister or a conference once, in the subject line or the summary, and
+abbreviates later ("Royal Bank of Scotland" in ¶1, "RBS" in ¶4); its date is in the header only. A
+question's terms are looked up in this text as well as in the cited paragraph; an answer sentence may
+take from it only the full form of a name the cited paragraph abbreviates (``qa.names``), and the
+numbers it states must come from the paragraph itself (``qa.support``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from qa.origins import origin_from_fm
+
+# A cable's reference ID starts with the two-digit year it was sent: 05PARIS676.
+_CABLE_ID_YEAR = re.compile(r"^(\d\d)[A-Z][A-Z0-9]*[A-Z]\d{1,7}$")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+
+
+class HasText(Protocol):
+    text: str
+
+
+def written_date(created: object) -> str:
+    """An ISO date as a question would write it: ``2009-04-14T10:00Z`` -> ``April 14, 2009``;
+    ``2009-04`` -> ``April 2009``; anything else -> ``""``."""
+    parts = str(created or "")[:10].split("-")
+    if not parts[0].isdigit() or len(parts[0]) != 4:
+        return ""
+    year = parts[0]
+    if len(parts) < 2 or not parts[1].isdigit() or not 1 <= int(parts[1]) <= 12:
+        return year
+    month = MONTHS[int(parts[1]) - 1]
+    if len(parts) < 3 or not parts[2].isdigit() or not 1 <= int(parts[2]) <= 31:
+        return f"{month} {year}"
+    return f"{month} {int(parts[2])}, {year}"
+
+
+def cable_year(doc_id: str) -> str:
+    """The year in a cable's reference ID (``05PARIS676`` -> ``2005``), ``""`` for other ids."""
+    match = _CABLE_ID_YEAR.match(doc_id)
+    if match is None:
+        return ""
+    yy = int(match.group(1))
+    return str(1900 + yy if yy >= 60 else 2000 + yy)  # the released cables run from 1966 to 2010
+
+
+def header_text(meta: Mapping[str, Any], doc_id: str = "") -> str:
+    """The lines of a document's header a question may refer to: subject (or title), origin, the
+    posts it is addressed to, tags and date (for a cable without one, the year of its ID)."""
+    tags = meta.get("tags") or []
+    to = meta.get("to") or []
+    date = written_date(meta.get("created"))
+    if not date and meta.get("kind") == "cable":
+        date = cable_year(doc_id)
+    lines = [
+        meta.get("subject") or meta.get("title") or "",
+        meta.get("origin") or "",
+        ", ".join(origin_from_fm(str(t)) or str(t) for t in to) if isinstance(to, list | tuple) else str(to),
+        ", ".join(str(t) for t in tags) if isinstance(tags, list | tuple) else str(tags),
+        date,
+    ]
+    return "\n".join(str(line) for line in lines if line)
+
+
+def document_text(meta: Mapping[str, Any], paragraphs: Sequence[HasText], doc_id: str = "") -> str:
+    """A document's header and all its paragraphs, one text (what ``Store.document`` returns, joined)."""
+    return "\n".join([header_text(meta, doc_id), *(p.text for p in paragraphs)]).strip()
