@@ -115,7 +115,9 @@ def test_abstention_is_shown_as_such_with_nearest_paragraphs() -> None:
     chips = [a for t, a in _Tags(markup).tags if t == "a"]
     assert [render.parse_cite_target(a["href"]) for a in chips] == [(DOC, 5), (DOC, 6)]
     assert all("cite-nearest" in a["class"] for a in chips)
-    assert "cite-checked" not in markup
+    assert "cite-checked" not in markup and "abstain-reason" not in markup
+    answer.diagnostics = {"abstain_reason": "the cited paragraphs never mention <Mars>"}
+    assert "(why: the cited paragraphs never mention &lt;Mars&gt;)" in render.render_answer(answer)
     md = render.answer_markdown(answer)
     assert ABSTAIN in md and "Nearest paragraphs" in md and f"{DOC} ¶6" in md
 

@@ -177,7 +177,11 @@ def render_answer(answer: Answer, understood_as: str | None = None, asked: str |
 
 def render_abstention(answer: Answer) -> str:
     """"The indexed documents do not answer this.", with the nearest paragraphs to read instead."""
-    out = f'<div class="abstention"><strong>Not answered.</strong> {esc(ABSTAIN)}</div>'
+    out = f'<div class="abstention"><strong>Not answered.</strong> {esc(ABSTAIN)}'
+    reason = answer.diagnostics.get("abstain_reason")
+    if reason:  # e.g. "the cited paragraphs never mention June": tells the user what to rephrase or check
+        out += f' <span class="abstain-reason">(why: {esc(str(reason))})</span>'
+    out += "</div>"
     if answer.sources:
         items = "".join(
             f'<li>{chip(h.doc_id, h.paragraph, "nearest")} <span class="snippet">{esc(_snippet(h.text, 160))}'

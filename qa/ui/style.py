@@ -34,6 +34,7 @@ CSS = r"""
 .draft { opacity: .7; white-space: pre-wrap; }
 .draft-note, .answer-footer, .status { font-size: .8em; opacity: .7; margin-top: .3em; }
 .abstention { border-left: 4px solid #c98a1b; background: #fff7e6; color: #5a3d00; padding: .4em .6em; }
+.abstain-reason { color: #7a6a4a; font-size: .9em; }
 .nearest ul, .cited-for ul { margin: .2em 0 0 1.2em; padding: 0; }
 .nearest .snippet { font-size: .85em; opacity: .8; }
 details.unsupported { margin-top: .4em; font-size: .85em; color: #8a2a2a; }
