@@ -31,6 +31,8 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from index_folder import index_folder  # noqa: E402
+
 from qa.answer import open_answerer  # noqa: E402
 from qa.embedder import load_embedder  # noqa: E402
 from qa.evaluation.dataset import load_dataset  # noqa: E402
@@ -152,11 +154,7 @@ def main() -> None:
 
     settings = load_settings(None, os.environ, {"llm.model": args.model, "llm.threads": args.threads,
                                                 "embed.threads": args.threads})
-    tmp = None
-    if args.index_dir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="cableqa-bench-")
-        args.index_dir = Path(tmp.name)
-    settings.index.dir = args.index_dir
+    settings.index.dir = args.index_dir = index_folder(args.index_dir, "cableqa-bench-")
     embedder = load_embedder(settings.embed)
     asks = build_index(settings, embedder, args.cables, args.distractors, args.unanswerable)
     answerer = open_answerer(settings, Searcher.open(settings, embedder=embedder))

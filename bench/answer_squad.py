@@ -22,12 +22,13 @@ import hashlib
 import json
 import os
 import random
-import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from index_folder import index_folder  # noqa: E402
 
 from qa.answer import open_answerer  # noqa: E402
 from qa.embedder import load_embedder  # noqa: E402
@@ -113,11 +114,7 @@ def main() -> None:
         raise SystemExit(f"{args.squad} has no queries.jsonl (the shared SQuAD sample is needed)")
 
     settings = load_settings(None, os.environ, {"llm.model": args.model})
-    tmp = None
-    if args.index_dir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="cableqa-squad-")
-        args.index_dir = Path(tmp.name)
-    settings.index.dir = args.index_dir
+    settings.index.dir = args.index_dir = index_folder(args.index_dir, "cableqa-squad-")
     embedder = load_embedder(settings.embed)
     if not (args.index_dir / "manifest.json").exists():
         t = time.perf_counter()

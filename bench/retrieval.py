@@ -14,11 +14,12 @@ import argparse
 import json
 import os
 import resource
-import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from index_folder import index_folder  # noqa: E402
 
 from qa.embedder import load_embedder  # noqa: E402
 from qa.evaluation.dataset import load_squad_questions  # noqa: E402
@@ -40,11 +41,7 @@ def main() -> None:
     args = ap.parse_args()
 
     settings = load_settings(None, os.environ, {})
-    tmp = None
-    if args.index_dir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="cableqa-squad-")
-        args.index_dir = Path(tmp.name)
-    settings.index.dir = args.index_dir
+    settings.index.dir = args.index_dir = index_folder(args.index_dir, "cableqa-squad-")
     embedder = load_embedder(settings.embed)
     t = time.perf_counter()
     summary = Indexer(settings, embedder).run([args.squad / "corpus.jsonl"])
@@ -101,8 +98,6 @@ def main() -> None:
     args.out.write_text(json.dumps(out, indent=2))
     print(f"\nwrote {args.out}")
     searcher.close()
-    if tmp:
-        tmp.cleanup()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import numpy as np
 
 from qa.citations import parse_answer, resolve
 from qa.context import Candidate, choose_sentences, rank_sentences, screen, select
-from qa.document_context import document_text
+from qa.document_context import CitedDocuments
 from qa.generator import GenerationStats, Generator
 from qa.prompts import (
     ABSTAIN,
@@ -38,7 +38,7 @@ from qa.prompts import (
 )
 from qa.results import Answer, Citation, Filters, Hit, Sentence
 from qa.settings import AnswerSettings, Settings
-from qa.support import check_sentence, expects_number, numbers_in, question_terms_missing, year_conflict
+from qa.support import check_sentence, expects_number, numbers_in, year_conflict
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +48,9 @@ STOP = ("\n\n", "Question:", "Passages (")
 
 
 class Retriever(Protocol):
-    """Searches paragraphs. One that also has ``document(doc_id) -> (metadata, paragraphs) | None``
-    and ``term_share(term) -> float | None`` (``qa.search.Searcher``) lets the checks look a question's
-    terms up in the whole cited document and tell the collection's common terms from its subject."""
+    """Searches paragraphs. One that can also give whole documents and term shares
+    (``qa.search.Searcher``) lets the checks look a question's terms up in the cited document
+    (``qa.document_context.CitedDocuments``)."""
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]: ...
 
@@ -117,7 +117,7 @@ class _Run:
     generation: GenerationStats = field(default_factory=GenerationStats)
     diagnostics: dict[str, Any] = field(default_factory=dict)
     best: list[tuple[Hit, list[str], int]] = field(default_factory=list)  # top sentences: hit, its sentences, index
-    documents: dict[str, str] = field(default_factory=dict)  # doc id -> its header and paragraphs, as text
+    documents: CitedDocuments = field(default_factory=lambda: CitedDocuments(None, 1.0))  # fetched once each
 
     def mark(self, name: str) -> None:
         self.timings[name] = round(1000 * (time.perf_counter() - self.started), 1)
@@ -156,7 +156,8 @@ class Answerer:
 
     def stream(self, question: str, k: int | None = None, filters: Filters | None = None) -> Iterator[Event]:
         """Sources first, then the model's draft piece by piece, then the checked Answer."""
-        run = _Run(question.strip(), time.perf_counter())
+        run = _Run(question.strip(), time.perf_counter(),
+                   documents=CitedDocuments(self.retriever, self.settings.common_term_share))
         k = k or self.settings.k
         run.hits = self.retriever.search(run.question, k, filters)
         run.mark("retrieve_ms")
@@ -271,7 +272,7 @@ class Answerer:
                                  sentences=sentences, dropped=parsed.dropped)
         if self.settings.require_question_terms:
             cited_hits = [hit for hit, _ in run.shown if hit.label in citations]
-            absent = self._question_terms_missing(run, [(h, h.text) for h in cited_hits])
+            absent = self._question_terms_missing(run, cited_hits)
             if absent:
                 return self._abstain(run, f"the cited paragraphs never mention {', '.join(absent)}", raw=raw,
                                      sentences=sentences, dropped=parsed.dropped)
@@ -295,7 +296,7 @@ class Answerer:
             sentence = sentences[j]
             if expects_number(question) and not numbers_in(sentence) - numbers_in(question):
                 continue
-            if year_conflict(question, sentence) or self._question_terms_missing(run, [(hit, hit.text)]):
+            if year_conflict(question, sentence) or self._question_terms_missing(run, [hit]):
                 continue
             window = " ".join(sentences[max(0, j - 1):j + 2])
             p_yes = self.checker.choose(check_messages(self.check_prompts, source_line(hit), window, question),
@@ -343,7 +344,7 @@ class Answerer:
             verdict = check_sentence(sentence, [text for _, text in passages], cache,
                                      self.settings.min_support, question=run.question,
                                      titles=[source_line(h) for h, _ in passages],
-                                     documents=self._documents(run, [h for h, _ in passages]))
+                                     documents=run.documents.texts([h for h, _ in passages]))
             if not verdict.supported:
                 log.debug("%r not supported by %s: missing %s, similarity %.2f", sentence,
                           [h.label for h, _ in passages], verdict.missing, verdict.similarity)
@@ -355,32 +356,8 @@ class Answerer:
             backing += [p for p in run.shown if p not in cited and supports([p])]
         return backing
 
-    def _documents(self, run: _Run, hits: Sequence[Hit]) -> list[str]:
-        """The whole documents of ``hits`` (header and paragraphs, ``qa.document_context``), when the
-        retriever can give them: a cable names things once, in its subject or summary, and
-        abbreviates later."""
-        fetch = getattr(self.retriever, "document", None)
-        if fetch is None:
-            return []
-        for doc_id in dict.fromkeys(h.doc_id for h in hits):
-            if doc_id not in run.documents:
-                found = fetch(doc_id)
-                run.documents[doc_id] = document_text(*found, doc_id) if found is not None else ""
-        return [run.documents[d] for d in dict.fromkeys(h.doc_id for h in hits) if run.documents[d]]
-
-    def _question_terms_missing(self, run: _Run, cited: Sequence[tuple[Hit, str]]) -> list[str]:
-        """The question's numbers and names that the cited paragraphs' documents never mention
-        (``qa.support.question_terms_missing``), less the names common to most indexed documents
-        ("US" in a collection of US cables): those are the collection's context, not the question's
-        subject. Needs a retriever with ``term_share`` (``qa.search.Searcher``)."""
-        hits = [h for h, _ in cited]
-        absent = question_terms_missing(run.question, [text for _, text in cited],
-                                        [*(source_line(h) for h in hits), *self._documents(run, hits)])
-        share = getattr(self.retriever, "term_share", None)
-        if share is None or not absent:
-            return absent
-        common = self.settings.common_term_share
-        return [t for t in absent if t[0].isdigit() or (share(t) or 0.0) < common]
+    def _question_terms_missing(self, run: _Run, hits: Sequence[Hit]) -> list[str]:
+        return run.documents.terms_missing(run.question, hits, [source_line(h) for h in hits])
 
     def _abstain(self, run: _Run, reason: str, *, raw: str = "", sentences: list[Sentence] | None = None,
                  dropped: int = 0) -> Answer:

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from qa.origins import origin_from_fm
+from qa.results import Hit
+from qa.support import question_terms_missing
 
 # A cable's reference ID starts with the two-digit year it was sent: 05PARIS676.
 _CABLE_ID_YEAR = re.compile(r"^(\d\d)[A-Z][A-Z0-9]*[A-Z]\d{1,7}$")
@@ -70,3 +72,40 @@ def header_text(meta: Mapping[str, Any], doc_id: str = "") -> str:
 def document_text(meta: Mapping[str, Any], paragraphs: Sequence[HasText], doc_id: str = "") -> str:
     """A document's header and all its paragraphs, one text (what ``Store.document`` returns, joined)."""
     return "\n".join([header_text(meta, doc_id), *(p.text for p in paragraphs)]).strip()
+
+
+class CitedDocuments:
+    """One question's view of the documents behind the paragraphs it cites, each fetched once.
+
+    Works with a retriever that has ``document(doc_id) -> (metadata, paragraphs) | None`` and
+    ``term_share(term) -> float | None`` (``qa.search.Searcher``); without them (a test's fake) the
+    checks fall back to the cited paragraphs alone.
+    """
+
+    def __init__(self, retriever: object, common_share: float) -> None:
+        self._fetch = getattr(retriever, "document", None)
+        self._share = getattr(retriever, "term_share", None)
+        self._common = common_share
+        self._texts: dict[str, str] = {}
+
+    def texts(self, hits: Sequence[Hit]) -> list[str]:
+        """The whole documents of ``hits`` (header and paragraphs, ``document_text``): a cable names
+        things once, in its subject or summary, and abbreviates later."""
+        if self._fetch is None:
+            return []
+        ids = list(dict.fromkeys(h.doc_id for h in hits))
+        for doc_id in ids:
+            if doc_id not in self._texts:
+                found = self._fetch(doc_id)
+                self._texts[doc_id] = document_text(*found, doc_id) if found is not None else ""
+        return [self._texts[d] for d in ids if self._texts[d]]
+
+    def terms_missing(self, question: str, hits: Sequence[Hit], titles: Sequence[str]) -> list[str]:
+        """The question's numbers and names that the cited paragraphs, their ``titles`` and their
+        documents never mention (``qa.support.question_terms_missing``), less the names common to
+        most indexed documents ("US" in a collection of US cables): those are the collection's
+        context, not the question's subject."""
+        absent = question_terms_missing(question, [h.text for h in hits], [*titles, *self.texts(hits)])
+        if self._share is None or not absent:
+            return absent
+        return [t for t in absent if t[0].isdigit() or (self._share(t) or 0.0) < self._common]
