@@ -33,13 +33,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from index_folder import index_folder  # noqa: E402
 
-from qa.answer import open_answerer  # noqa: E402
-from qa.embedder import load_embedder  # noqa: E402
 from qa.evaluation.dataset import load_dataset  # noqa: E402
 from qa.evaluation.metrics import containment, percentile  # noqa: E402
-from qa.indexer import Indexer  # noqa: E402
-from qa.search import Searcher  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
+from qa.wiring import open_answerer, open_embedder, open_indexer, open_searcher  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CABLES = ROOT.parent / "shared" / "corpus" / "cables"
@@ -69,7 +66,7 @@ def build_index(settings, embedder, n_cables: int, n_distractors: int, n_unanswe
         asks += [("cables", q.question, q) for q in questions]
         asks += [("unanswerable", q.question, q) for q in unanswerable]
     t = time.perf_counter()
-    summary = Indexer(settings, embedder).run([staging])
+    summary = open_indexer(settings, embedder).run([staging])
     print(f"indexed {summary.totals.get('documents')} documents in {time.perf_counter() - t:.1f} s")
     shutil.rmtree(staging, ignore_errors=True)
     return asks
@@ -107,7 +104,7 @@ def measure(answerer, question: str, entry=None) -> dict:
     return {
         "question": question,
         "abstained": answer.abstained,
-        "answer": answer.answer,
+        "answer": answer.with_labels(),
         "raw": answer.raw,  # the model's own text, before the checks
         "sources_ms": round(sources_ms, 1),
         "first_token_ms": round(first_ms, 1) if first_ms is not None else None,
@@ -118,7 +115,7 @@ def measure(answerer, question: str, entry=None) -> dict:
         "speed_ratio": round(ours / own, 3) if ours and own else None,
         "prompt_tokens_evaluated": stats.prompt_evaluated if stats is not None and first_ms else None,
         "prompt_per_s": round(stats.prompt_per_s, 1) if stats is not None and first_ms else None,
-        "diagnostics": answerer.last_diagnostics,  # why it abstained, check scores
+        "diagnostics": answer.diagnostics,  # why it abstained, check scores
         **grade(answer, entry),
     }
 
@@ -155,9 +152,9 @@ def main() -> None:
     settings = load_settings(None, os.environ, {"llm.model": args.model, "llm.threads": args.threads,
                                                 "embed.threads": args.threads})
     settings.index.dir = args.index_dir = index_folder(args.index_dir, "cableqa-bench-")
-    embedder = load_embedder(settings.embed)
+    embedder = open_embedder(settings)
     asks = build_index(settings, embedder, args.cables, args.distractors, args.unanswerable)
-    answerer = open_answerer(settings, Searcher.open(settings, embedder=embedder))
+    answerer = open_answerer(settings, open_searcher(settings, embedder))
     t = time.perf_counter()
     answerer.warm_up()
     warm_s = time.perf_counter() - t

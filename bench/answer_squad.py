@@ -30,13 +30,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from index_folder import index_folder  # noqa: E402
 
-from qa.answer import open_answerer  # noqa: E402
-from qa.embedder import load_embedder  # noqa: E402
 from qa.evaluation.dataset import load_squad_questions  # noqa: E402
 from qa.evaluation.metrics import containment, percentile  # noqa: E402
-from qa.indexer import Indexer  # noqa: E402
-from qa.search import Searcher  # noqa: E402
 from qa.settings import describe, load_settings  # noqa: E402
+from qa.store.folder import IndexFolder  # noqa: E402
+from qa.wiring import open_answerer, open_embedder, open_indexer, open_searcher  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SQUAD = ROOT.parent / "shared" / "eval" / "squad2-dev"
@@ -64,7 +62,7 @@ def score(question, answer) -> dict:
         "answers": question.answers,
         "gold": sorted(gold),
         "abstained": answer.abstained,
-        "answer": answer.answer,
+        "answer": answer.with_labels(),
         "raw": answer.raw,
         "right": right,
         "cites_gold": cites_gold,
@@ -115,10 +113,10 @@ def main() -> None:
 
     settings = load_settings(None, os.environ, {"llm.model": args.model})
     settings.index.dir = args.index_dir = index_folder(args.index_dir, "cableqa-squad-")
-    embedder = load_embedder(settings.embed)
-    if not (args.index_dir / "manifest.json").exists():
+    embedder = open_embedder(settings)
+    if not IndexFolder(args.index_dir).exists():
         t = time.perf_counter()
-        Indexer(settings, embedder).run([args.squad / "corpus.jsonl"])
+        open_indexer(settings, embedder).run([args.squad / "corpus.jsonl"])
         print(f"indexed the SQuAD passages in {time.perf_counter() - t:.1f} s")
     questions = sample(args.squad, args.n, args.seed)
     described = describe(settings)
@@ -133,15 +131,16 @@ def main() -> None:
                 done[row["id"]] = row
     elif records_path.exists():
         records_path.unlink()
-    answerer = open_answerer(settings, Searcher.open(settings, embedder=embedder))
+    answerer = open_answerer(settings, open_searcher(settings, embedder))
     answerer.warm_up()
     records_path.parent.mkdir(parents=True, exist_ok=True)
     with records_path.open("a", encoding="utf-8") as sink:
         for i, question in enumerate(questions, 1):
             if question.id in done:
                 continue
-            row = {"fingerprint": fingerprint, **score(question, answerer.ask(question.question))}
-            row["diagnostics"] = answerer.last_diagnostics  # check scores, abstention reason, quote or not
+            answer = answerer.ask(question.question)
+            row = {"fingerprint": fingerprint, **score(question, answer)}
+            row["diagnostics"] = answer.diagnostics  # check scores, abstention reason, quote or not
             done[question.id] = row
             sink.write(json.dumps(row, ensure_ascii=False) + "\n")
             sink.flush()

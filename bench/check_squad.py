@@ -29,10 +29,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from answer_squad import SQUAD, sample  # noqa: E402
 
-from qa.citations import split_sentences  # noqa: E402
-from qa.generator import get_generator  # noqa: E402
-from qa.prompts import NO, PROMPTS_DIR, YES, check_messages, load_check_prompts  # noqa: E402
+from qa.answer.llm.llama import get_generator  # noqa: E402
+from qa.prompts.templates import NO, PROMPTS_DIR, YES, check_messages, load_check_prompts  # noqa: E402
 from qa.settings import describe, load_settings  # noqa: E402
+from qa.text import split_sentences  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)

@@ -36,7 +36,7 @@ SQUAD = SHARED / "eval" / "squad2-dev"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from qa.embedder import Embedder, load_embedder  # noqa: E402
+from qa.embed.loading import Embedder, load_embedder  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
 
 
@@ -44,7 +44,7 @@ def corpus_paragraphs() -> tuple[list[str], int, str]:
     """Every paragraph text of every cable, with the number of documents and the parser used."""
     files = sorted(CABLES.glob("*.txt"))
     try:
-        from qa.cable import parse_cable
+        from qa.parse.cable import parse_cable
     except ImportError:
         parse_cable = None
     texts: list[str] = []

@@ -21,11 +21,9 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from qa.embedder import load_embedder  # noqa: E402
 from qa.evaluation.metrics import percentile  # noqa: E402
-from qa.indexer import Indexer  # noqa: E402
-from qa.search import Searcher  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
+from qa.wiring import open_embedder, open_indexer, open_searcher  # noqa: E402
 
 CABLES = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "cables"
 
@@ -58,10 +56,10 @@ def main() -> None:
         src = args.cables
 
     t = time.perf_counter()
-    embedder = load_embedder(settings.embed)
+    embedder = open_embedder(settings)
     load_s = time.perf_counter() - t
     t = time.perf_counter()
-    summary = Indexer(settings, embedder).run([src])
+    summary = open_indexer(settings, embedder).run([src])
     index_s = time.perf_counter() - t
     size_mb = sum(f.stat().st_size for f in args.index_dir.iterdir() if f.is_file()) / 1e6
     paragraphs = summary.totals["paragraphs"]
@@ -72,7 +70,7 @@ def main() -> None:
         f"(loaded in {load_s:.1f} s)"
     )
 
-    searcher = Searcher.open(settings, embedder=embedder)
+    searcher = open_searcher(settings, embedder)
     rows = searcher.store.conn.execute("SELECT title FROM documents WHERE title IS NOT NULL").fetchall()
     rng = random.Random(0)
     queries = [r[0].lower() for r in rng.sample(rows, min(args.queries, len(rows)))]

@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa.documents import Document  # noqa: E402
-from qa.loaders import PARSER_VERSION, iter_documents  # noqa: E402
+from qa.parse.loaders import PARSER_VERSION, iter_documents  # noqa: E402
+from qa.types import Document  # noqa: E402
 
 TARGET_S = 30.0
 

@@ -21,12 +21,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from index_folder import index_folder  # noqa: E402
 
-from qa.embedder import load_embedder  # noqa: E402
 from qa.evaluation.dataset import load_squad_questions  # noqa: E402
 from qa.evaluation.metrics import percentile, recall_at_k, reciprocal_rank, relevance  # noqa: E402
-from qa.indexer import Indexer  # noqa: E402
-from qa.search import Searcher  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
+from qa.wiring import open_embedder, open_indexer, open_searcher  # noqa: E402
 
 SQUAD = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "squad2-dev"
 MODES = ("hybrid", "dense", "lexical")
@@ -42,16 +40,16 @@ def main() -> None:
 
     settings = load_settings(None, os.environ, {})
     settings.index.dir = args.index_dir = index_folder(args.index_dir, "cableqa-squad-")
-    embedder = load_embedder(settings.embed)
+    embedder = open_embedder(settings)
     t = time.perf_counter()
-    summary = Indexer(settings, embedder).run([args.squad / "corpus.jsonl"])
+    summary = open_indexer(settings, embedder).run([args.squad / "corpus.jsonl"])
     index_s = time.perf_counter() - t
     print(f"indexed {summary.totals['documents']} passages in {index_s:.1f} s ({embedder.name})")
 
     questions = [q for q in load_squad_questions(args.squad) if q.answerable and q.gold]
     if args.limit:
         questions = questions[: args.limit]
-    searcher = Searcher.open(settings, embedder=embedder)
+    searcher = open_searcher(settings, embedder)
     results: dict[str, dict[str, float]] = {}
     for mode in MODES:
         r1 = r5 = r10 = mrr = 0.0

@@ -1,6 +1,6 @@
 """Scale: the large-collection vector index on 1 million synthetic 384-d vectors.
 
-Builds the index type ``qa.vectors.spec_for`` picks at that size (IVF with 8-bit scalar quantisation),
+Builds the index type ``qa.store.vectors.spec_for`` picks at that size (IVF with 8-bit scalar quantisation),
 and reports build time, memory, p50/p95 latency per query and recall@10 against exact search, for a
 few ``nprobe`` values. The vectors are normalised with structure at two scales (topics and sub-topics, then noise), as
 sentence embeddings are; uniform noise would be an unrealistically hard case for any IVF index.
@@ -19,7 +19,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from qa import vectors
+from qa.store import vectors
 
 
 def rss_mb() -> float:

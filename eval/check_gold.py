@@ -4,7 +4,7 @@
 
 DATASET defaults to eval/cables-dev.jsonl; DIR to ../shared/corpus/cables beside the checkout. Each
 gold document is read from ``DIR/<doc_id>.txt`` (the whole folder is parsed if a file is missing),
-parsed with ``qa.loaders``, and every ``{doc_id, paragraph, quote}`` is checked. Exit status 1 when
+parsed with ``qa.parse.loaders``, and every ``{doc_id, paragraph, quote}`` is checked. Exit status 1 when
 any gold entry is wrong, with one line per problem saying where the quote really is.
 """
 
@@ -18,10 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.documents import Document  # noqa: E402
 from qa.errors import QAError  # noqa: E402
 from qa.evaluation.dataset import load_dataset  # noqa: E402
 from qa.evaluation.gold import gold_problems  # noqa: E402
+from qa.types import Document  # noqa: E402
 
 DEFAULT_DATASET = ROOT / "eval" / "cables-dev.jsonl"
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "cables"
@@ -29,7 +29,7 @@ DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "cables"
 
 def load_documents(corpus: Path, doc_ids: set[str]) -> dict[str, Document]:
     """The parsed documents with these ids, read with the project's own loader."""
-    from qa.loaders import iter_documents
+    from qa.parse.loaders import iter_documents
 
     paths = [corpus / f"{doc_id}.txt" for doc_id in sorted(doc_ids)]
     if not all(path.is_file() for path in paths):

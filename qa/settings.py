@@ -20,14 +20,12 @@ from typing import Any
 
 from qa.errors import QAError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
 
 @dataclass
 class IndexSettings:
     dir: Path = field(
-        default=PROJECT_ROOT / "index" / "default",
-        metadata={"help": "folder holding the built index (SQLite, FAISS, manifest)"},
+        default=Path("index") / "default",
+        metadata={"help": "folder holding the built index (SQLite, FAISS, manifest); relative to the current folder"},
     )
     lock_timeout_s: float = field(
         default=0.0, metadata={"help": "how long a second `qa index` waits for the lock before giving up"}
@@ -93,7 +91,10 @@ class LLMSettings:
 @dataclass
 class AnswerSettings:
     k: int = field(default=5, metadata={"help": "passages shown to the model"})
-    prompt: str = field(default="answer", metadata={"help": "prompt template name in prompts/"})
+    prompt: str = field(default="answer", metadata={"help": "prompt template name (files <name>.*.txt)"})
+    prompts_dir: Path | None = field(
+        default=None, metadata={"help": "a folder of your own prompt files; empty means the packaged qa/prompts"}
+    )
     min_support: float = field(
         default=0.45, metadata={"help": "cosine similarity a sentence needs to its cited paragraphs"}
     )

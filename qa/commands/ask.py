@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from qa.commands.filter_args import add_filter_arguments, filters_from_args
-from qa.results import Answer
 from qa.settings import Settings
+from qa.types import Answer
 
 HELP = ("answer a question from the indexed documents, citing paragraphs (exit 1 when it abstains); "
         "QUESTION '-' reads one question a line and writes one JSON object a line")
@@ -31,7 +31,7 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.answer import open_answerer
+    from qa.wiring import open_answerer
 
     filters = filters_from_args(args)
     answerer = open_answerer(settings)
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def print_answer(answer: Answer) -> None:
     """The answer, then the paragraphs it cites (or, for an abstention, the nearest ones) to read."""
-    print(textwrap.fill(answer.answer, 100))
+    print(textwrap.fill(answer.with_labels(), 100))
     reason = answer.diagnostics.get("abstain_reason") if answer.abstained else None
     if reason:
         print(f"(why: {reason})")
@@ -68,7 +68,7 @@ def print_answer(answer: Answer) -> None:
     if answer.citations:
         print("\nCited:")
         for c in answer.citations:
-            print(f"  {c.doc_id} ¶{c.paragraph}: {textwrap.shorten(c.text, 160, placeholder=' ...')}")
+            print(f"  {c.label}: {textwrap.shorten(answer.paragraph_text(c), 160, placeholder=' ...')}")
     elif answer.sources:
         print("\nNearest paragraphs:")
         for h in answer.sources:

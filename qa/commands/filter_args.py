@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from qa.results import Filters, parse_day
+from qa.types import Filters, parse_day
 
 
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:

@@ -35,10 +35,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return _status(settings, args.json)
     if not args.paths and not args.prune:
         raise QAError("nothing to index: give files or folders (qa index PATH...)")
-    from qa.embedder import load_embedder
-    from qa.indexer import Indexer
+    from qa.wiring import open_indexer
 
-    embedder = load_embedder(settings.embed)
     bar = None
     show = not args.no_progress and sys.stderr.isatty() and not args.json
 
@@ -53,7 +51,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         bar.update(p.done_files - bar.n)
         bar.set_postfix(paragraphs=p.paragraphs, embedded=p.embedded)
 
-    summary = Indexer(settings, embedder).run(
+    summary = open_indexer(settings).run(
         args.paths, prune=args.prune, rebuild=args.rebuild, progress=progress
     )
     if bar is not None:
@@ -80,18 +78,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _status(settings: Settings, as_json: bool) -> int:
-    from qa import manifest as manifest_io
-    from qa.indexer import ensure_index_exists
-    from qa.search import describe_index
-    from qa.store import DB_NAME, Store
+    from qa.store.folder import IndexFolder
 
-    index_dir = Path(settings.index.dir)
-    ensure_index_exists(index_dir)
-    found = manifest_io.read(index_dir)
+    folder = IndexFolder(settings.index.dir)
+    folder.require()
+    found = folder.read_manifest()
     assert found is not None
-    store = Store(index_dir / DB_NAME, readonly=True)
+    store = folder.open_store(readonly=True)
     try:
-        info = describe_index(index_dir, store, found)
+        info = folder.describe(store, found)
     finally:
         store.close()
     if as_json:

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from qa.answer.llm.weights import DEFAULT_MODEL, assemble, check_gguf, installed_parts, is_verified
 from qa.errors import QAError
-from qa.llm_weights import DEFAULT_MODEL, assemble, check_gguf, installed_parts, is_verified
 from qa.settings import Settings
 
 HELP = "list the packaged and configured models and whether they are ready (exit 0 when ready)"
@@ -54,9 +54,9 @@ def _configured(settings: Settings, packaged: dict[str, Any]) -> dict[str, Any]:
 
 def _embedder(settings: Settings) -> dict[str, Any]:
     try:
-        from qa.embedder import load_embedder
+        from qa.wiring import open_embedder
 
-        embedder = load_embedder(settings.embed)
+        embedder = open_embedder(settings)
         return {"name": getattr(embedder, "name", "?"), "dim": getattr(embedder, "dim", None), "ready": True,
                 "error": None}
     except QAError as exc:

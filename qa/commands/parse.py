@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from qa.documents import Document, LoadFailure
 from qa.settings import Settings
+from qa.types import Document, LoadFailure
 
 HELP = "parse files or folders into numbered paragraphs (--json: one JSON document per line)"
 _PREVIEW = 100
@@ -44,7 +44,7 @@ def _summary(doc: Document) -> str:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.loaders import iter_documents
+    from qa.parse.loaders import iter_documents
 
     max_bytes = int(settings.index.max_file_mb * 1024 * 1024)
     skipped: list[tuple[str, str]] = []

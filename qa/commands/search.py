@@ -29,10 +29,10 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.search import Searcher
+    from qa.wiring import open_searcher
 
     filters = filters_from_args(args)
-    searcher = Searcher.open(settings)
+    searcher = open_searcher(settings)
     if args.query == "-":
         for line in sys.stdin:
             query = line.strip()

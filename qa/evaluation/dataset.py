@@ -30,9 +30,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from qa.documents import Document, Paragraph
 from qa.errors import QAError
-from qa.results import Filters
+from qa.types import Document, Filters, Paragraph
 
 FIELDS = {"id", "question", "answerable", "answers", "gold", "filters", "type", "notes"}
 FILTER_LIST_KEYS = ("origin", "tag", "classification", "doc")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from qa.documents import Document
 from qa.evaluation.dataset import Question, squash
+from qa.types import Document
 
 
 def gold_problems(questions: Iterable[Question], documents: Mapping[str, Document]) -> list[str]:

@@ -16,7 +16,6 @@ from typing import Any
 
 from qa.evaluation.dataset import Gold
 from qa.evaluation.records import Record
-from qa.results import cite
 
 RECALL_KS = (1, 5, 10)
 UNTYPED = "untyped"
@@ -71,18 +70,12 @@ def ndcg_at_k(relevant: Sequence[bool], n_gold: int, k: int = 10) -> float:
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = set(string.punctuation) | {"¶", "“", "”", "‘", "’", "–", "—"}
 # Citation markers are not part of the answer: "[06PHNOMPENH657 ¶5]", "[1]", "06PHNOMPENH657 ¶5".
-_CITATION = re.compile(r"\[[^\]]*\]|\S+\s*¶\s*\d+")
 
 
 def normalize_answer(text: str) -> str:
     """SQuAD normalisation: lower case, no punctuation, no articles, single spaces."""
     text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
     return " ".join(_ARTICLES.sub(" ", text).split())
-
-
-def strip_citations(text: str) -> str:
-    """An answer without its citation markers."""
-    return _CITATION.sub(" ", text)
 
 
 def exact_match(prediction: str, answers: Sequence[str]) -> float:
@@ -127,13 +120,13 @@ def citation_scores(record: Record) -> tuple[int, int, bool]:
     answer = record.answer
     if answer is None or answer.abstained:
         return 0, 0, False
-    accepted = {label for s in answer.sentences if s.supported for label in s.citations}
+    accepted = {(c.doc_id, c.paragraph) for s in answer.sentences if s.supported for c in s.citations}
     good = 0
     cites_gold = False
     for c in answer.citations:
         is_gold = any(g.matches(c.doc_id, c.paragraph, c.text) for g in record.gold)
         cites_gold = cites_gold or is_gold
-        good += is_gold or cite(c.doc_id, c.paragraph) in accepted
+        good += is_gold or (c.doc_id, c.paragraph) in accepted
     return len(answer.citations), good, cites_gold
 
 
@@ -179,7 +172,7 @@ def question_scores(record: Record, depth: int = 10) -> dict[str, Any]:
         out["mrr@10"] = reciprocal_rank(rel, 10)
         out["ndcg@10"] = ndcg_at_k(rel, len(record.gold), 10)
     if record.answer is not None:
-        prediction = "" if record.answer.abstained else strip_citations(record.answer.text)
+        prediction = "" if record.answer.abstained else record.answer.text
         out["abstained"] = record.answer.abstained
         if record.answerable and record.answers:
             out["exact"] = exact_match(prediction, record.answers)

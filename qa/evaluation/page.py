@@ -11,7 +11,7 @@ from typing import Any
 
 from qa.evaluation.plots import histogram, line_chart
 from qa.evaluation.report import ROWS, RunResult, format_value, lookup, worst_failures
-from qa.results import cite
+from qa.types import cite
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }

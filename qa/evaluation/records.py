@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from qa.evaluation.dataset import Gold, Question
-from qa.results import Answer, Hit
+from qa.types import Answer, Hit
 
 
 @dataclass
@@ -29,8 +29,21 @@ class CitedParagraph:
 @dataclass
 class AnswerSentence:
     text: str
-    citations: list[str]
+    citations: list[CitedParagraph]
     supported: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AnswerSentence:
+        return cls(data["text"], [CitedParagraph(**_cited(c)) for c in data.get("citations", [])],
+                   bool(data["supported"]))
+
+
+def _cited(value: Any) -> dict[str, Any]:
+    """A stored citation: ``{doc_id, paragraph, text}`` (older record files hold ``"DOC ¶n"`` labels)."""
+    if isinstance(value, str):
+        doc_id, _, n = value.rpartition(" ¶")
+        return {"doc_id": doc_id, "paragraph": int(n)}
+    return {k: value[k] for k in ("doc_id", "paragraph", "text") if k in value}
 
 
 @dataclass
@@ -80,8 +93,8 @@ class Record:
             else AnswerRecord(
                 text=answer["text"],
                 abstained=bool(answer["abstained"]),
-                citations=[CitedParagraph(**c) for c in answer.get("citations", [])],
-                sentences=[AnswerSentence(**s) for s in answer.get("sentences", [])],
+                citations=[CitedParagraph(**_cited(c)) for c in answer.get("citations", [])],
+                sentences=[AnswerSentence.from_json(s) for s in answer.get("sentences", [])],
                 model=answer.get("model", ""),
             ),
             timings=dict(data.get("timings", {})),
@@ -98,8 +111,9 @@ def make_record(
         answer_record = AnswerRecord(
             text=answer.answer,
             abstained=answer.abstained,
-            citations=[CitedParagraph(c.doc_id, c.paragraph, c.text) for c in answer.citations],
-            sentences=[AnswerSentence(s.text, list(s.citations), s.supported) for s in answer.sentences],
+            citations=[CitedParagraph(c.doc_id, c.paragraph, answer.paragraph_text(c)) for c in answer.citations],
+            sentences=[AnswerSentence(s.text, [CitedParagraph(c.doc_id, c.paragraph) for c in s.citations],
+                                      s.supported) for s in answer.sentences],
             model=answer.model,
         )
     return Record(

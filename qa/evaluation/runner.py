@@ -21,8 +21,8 @@ from pathlib import Path
 from qa.errors import QAError
 from qa.evaluation.dataset import Question
 from qa.evaluation.records import Record, make_record
-from qa.results import Answer, Filters, Hit
 from qa.settings import Settings, describe
+from qa.types import Answer, Filters, Hit
 
 log = logging.getLogger(__name__)
 
@@ -95,16 +95,16 @@ def reusable(records: dict[str, Record], questions: list[Question], run: str) ->
 
 def open_backends(settings: Settings, retrieval_only: bool) -> tuple[SearchFn, AskFn | None]:
     """The real searcher and answerer behind two plain functions (the only place that knows them)."""
-    from qa.search import Searcher
+    from qa.wiring import open_searcher
 
-    searcher = Searcher.open(settings)
+    searcher = open_searcher(settings)
 
     def search(query: str, k: int, filters: Filters) -> list[Hit]:
         return searcher.search(query, k=k, filters=filters)
 
     if retrieval_only:
         return search, None
-    from qa.answer import open_answerer
+    from qa.wiring import open_answerer
 
     # The same wiring as `qa ask`, sharing the searcher (and so its embedder) loaded above.
     answerer = open_answerer(settings, retriever=searcher)

@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from qa.answer import Event
-from qa.documents import Paragraph
+from qa import wiring
+from qa.answer.pipeline import Event
 from qa.errors import QAError
-from qa.results import Filters, Hit
 from qa.settings import Settings
+from qa.store.folder import IndexFolder
+from qa.types import Filters, Hit, Paragraph
 
 log = logging.getLogger(__name__)
 
@@ -59,21 +60,15 @@ class LocalBackend:
 
     # ---- wiring ---------------------------------------------------------------------------------
     def _index_exists(self) -> bool:
-        from qa.store import DB_NAME
-
-        return (self.index_dir / DB_NAME).exists()
+        return IndexFolder(self.index_dir).db_path.exists()
 
     def _embedder_once(self) -> Any:
         if self._embedder is None:
-            from qa.embedder import load_embedder
-
-            self._embedder = load_embedder(self.settings.embed)
+            self._embedder = wiring.open_embedder(self.settings)
         return self._embedder
 
     def _open_searcher(self) -> Any:
-        from qa.search import Searcher
-
-        self._searcher = Searcher.open(self.settings, embedder=self._embedder_once())
+        self._searcher = wiring.open_searcher(self.settings, embedder=self._embedder_once())
         return self._searcher
 
     def _require_searcher(self) -> Any:
@@ -87,9 +82,7 @@ class LocalBackend:
     def _answerer_once(self) -> Any:
         with self._lock:
             if self._answerer is None:
-                from qa.answer import open_answerer
-
-                self._answerer = open_answerer(self.settings, retriever=self._require_searcher())
+                self._answerer = wiring.open_answerer(self.settings, retriever=self._require_searcher())
                 self.model_name = self._answerer.generator.name
             return self._answerer
 
@@ -125,13 +118,11 @@ class LocalBackend:
         return self._require_searcher().document(doc_id)
 
     def add_files(self, paths: Sequence[Path], progress: ProgressCallback | None = None) -> dict[str, Any]:
-        from qa.indexer import Indexer
-
         def report(p: Any) -> None:
             if progress:
                 progress(p.done_files, p.total_files, f"{p.paragraphs} paragraphs added")
 
-        summary = Indexer(self.settings, self._embedder_once()).run(list(paths), progress=report)
+        summary = wiring.open_indexer(self.settings, self._embedder_once()).run(list(paths), progress=report)
         with self._lock:
             if self._searcher is None:
                 self._open_searcher()
@@ -142,7 +133,7 @@ class LocalBackend:
 
 def _default_model_name() -> str:
     try:
-        from qa.llm_weights import DEFAULT_MODEL
+        from qa.answer.llm.weights import DEFAULT_MODEL
 
         return DEFAULT_MODEL.name
     except ImportError:  # pragma: no cover - the package ships it

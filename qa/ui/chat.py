@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from qa.errors import QAError
-from qa.results import Answer, Filters, Hit
+from qa.types import Answer, Filters, Hit
 from qa.ui import render
 from qa.ui.backend import Backend
 from qa.ui.followup import rewrite
@@ -21,6 +21,7 @@ from qa.ui.followup import rewrite
 log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
+Claim = dict[str, Any]  # {"text": an accepted answer sentence, "span": [start, end] of its evidence, or None}
 STREAM_EVERY_S = 0.08  # redraw the draft at most this often: fewer, larger updates to the browser
 
 
@@ -40,7 +41,7 @@ class TurnState:
     sources_html: str
     markdown: str = ""
     previous: str | None = None  # the last question as understood (for the next follow-up)
-    claims: dict[str, list[str]] = field(default_factory=dict)  # label -> answer sentences citing it
+    claims: dict[str, list[Claim]] = field(default_factory=dict)  # label -> accepted sentences citing it
     sources: list[Hit] = field(default_factory=list)
 
 
@@ -48,13 +49,14 @@ def user_message(pending: Pending) -> Message:
     return {"role": "user", "content": render.render_question(pending.question, pending.filters)}
 
 
-def claims_of(answer: Answer) -> dict[str, list[str]]:
-    """Which accepted answer sentences cite each paragraph (to show and highlight in the viewer)."""
-    out: dict[str, list[str]] = {}
+def claims_of(answer: Answer) -> dict[str, list[Claim]]:
+    """Which accepted answer sentences cite each paragraph, with the evidence span the checker matched
+    there (to show and highlight in the viewer). Plain dicts: they live in the browser session."""
+    out: dict[str, list[Claim]] = {}
     for s in answer.sentences:
         if s.supported:
-            for label in s.citations:
-                out.setdefault(label, []).append(s.text)
+            for c in s.citations:
+                out.setdefault(c.label, []).append({"text": s.text, "span": list(c.span) if c.span else None})
     return out
 
 
@@ -63,7 +65,7 @@ def run_turn(
     pending: Pending,
     history: list[Message],
     previous: str | None,
-    claims: dict[str, list[str]] | None = None,
+    claims: dict[str, list[Claim]] | None = None,
 ) -> Iterator[TurnState]:
     """Yield the screen after each step of answering ``pending`` (history already holds the question)."""
     question = pending.question

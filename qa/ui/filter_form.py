@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from qa.errors import QAError
-from qa.results import Filters, parse_day
+from qa.types import Filters, parse_day
 
 
 def _values(raw: Iterable[str] | str | None) -> list[str]:

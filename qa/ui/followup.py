@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from qa.text import YEAR
+
 _CONNECTOR = re.compile(
     r"^\s*(?:and|also|or|but|so|ok(?:ay)?|then)?\s*,?\s*"
     r"(?:what|how)\s+about\b|^\s*(?:and|also|or|but)\b|^\s*same\s+(?:for|question\s+for)\b",
@@ -27,11 +29,10 @@ _QUESTION_WORD = re.compile(
     re.I,
 )
 _PRONOUN = re.compile(r"\b(?:it|its|they|them|their|he|him|his|she|her|this|that|these|those)\b", re.I)
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_SHORT_WORDS = 3  # a question this short with no question word is a fragment of the last one
+_PRONOUN_WORDS = 8  # a pronoun in a question this short and with no name of its own points back
 _LEADING_FILLER = re.compile(r"^(?:(?:in|for|of|from|during|at|on|about|the|a|an|to|by)\s+)+", re.I)
 _PROPER = re.compile(r"\b[A-Z][\w'’.\-]*(?:\s+(?:of\s+|de\s+)?[A-Z][\w'’.\-]*)*")
-_SHORT_WORDS = 3
-_PRONOUN_WORDS = 8
 
 
 def is_follow_up(question: str) -> bool:
@@ -53,11 +54,11 @@ def rewrite(question: str, previous: str | None) -> str:
         return question
     previous = " ".join(previous.split())
     fragment = _fragment(question)
-    years = _YEAR.findall(fragment)
-    rest = _LEADING_FILLER.sub("", _YEAR.sub(" ", fragment)).strip(" ,;")
-    old_years = _YEAR.findall(previous)
+    years = YEAR.findall(fragment)
+    rest = _LEADING_FILLER.sub("", YEAR.sub(" ", fragment)).strip(" ,;")
+    old_years = YEAR.findall(previous)
     if years and not rest and len(old_years) == len(set(old_years)) == len(years) == 1:
-        return _YEAR.sub(years[0], previous)
+        return YEAR.sub(years[0], previous)
     if years and not rest and not old_years:
         return f"{previous.rstrip(' ?.')} in {years[0]}?"
     if not years:
@@ -77,7 +78,7 @@ def _proper_nouns(text: str) -> list[str]:
     """Capitalised phrases not at the start of the sentence (the start is capitalised anyway)."""
     found = []
     for m in _PROPER.finditer(text):
-        if m.start() == 0 or _YEAR.fullmatch(m.group()):
+        if m.start() == 0 or YEAR.fullmatch(m.group()):
             continue
         found.append(m.group())
     return found

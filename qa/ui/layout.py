@@ -16,8 +16,9 @@ from typing import Any
 import gradio as gr
 
 from qa.errors import QAError
-from qa.results import cite
 from qa.settings import Settings
+from qa.store.folder import IndexFolder
+from qa.types import cite
 from qa.ui import render
 from qa.ui.backend import Backend
 from qa.ui.chat import Pending, run_turn, user_message
@@ -193,7 +194,7 @@ def _wire_uploads(w: SimpleNamespace, backend: Backend, settings: Settings) -> N
             lines.append("Choose one or more files first.")
         if check.accepted:
             progress(0, desc="Indexing…")
-            kept = keep(check.accepted, Path(settings.index.dir))
+            kept = keep(check.accepted, IndexFolder(settings.index.dir).uploads_dir)
             try:
                 done = backend.add_files(
                     kept, lambda d, t, what: progress((d, max(t, 1)), desc=f"Indexing: {what}"))

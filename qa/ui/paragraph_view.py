@@ -1,7 +1,7 @@
-"""A cited paragraph in its cable's context: header, marking, neighbours, supporting sentence highlighted.
+"""A cited paragraph in its cable's context: header, marking, neighbours, and the evidence highlighted.
 
-Pure: takes the document's metadata and paragraphs (``Store.document``) and the answer sentences that
-cited the paragraph, returns escaped HTML.
+Pure: takes the document's metadata and paragraphs (``Searcher.document``) and the accepted answer
+sentences that cited the paragraph with the span the checker matched, returns escaped HTML.
 """
 
 from __future__ import annotations
@@ -10,16 +10,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from qa.citations import split_sentences
-from qa.documents import Paragraph
-from qa.support import numbers_in
+from qa.types import Paragraph
 from qa.ui.render import chip, esc
 
-_WORD = re.compile(r"[a-z][a-z'\-]{3,}")
-_STOP = {
-    "that", "this", "with", "from", "were", "have", "been", "which", "their", "there", "they", "what",
-    "when", "where", "about", "into", "than", "also", "said", "would", "could", "will", "many", "much",
-}
 HEADER_FIELDS = (
     ("Reference ID", "doc_id"),
     ("Date", "created"),
@@ -30,35 +23,34 @@ HEADER_FIELDS = (
 )
 
 
-def _words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+def evidence_spans(text: str, claims: Sequence[Mapping[str, Any]]) -> list[tuple[int, int]]:
+    """The evidence spans the checker matched in this paragraph, merged where they overlap."""
+    spans = sorted((int(c["span"][0]), int(c["span"][1])) for c in claims if c.get("span"))
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        start, end = max(0, start), min(len(text), end)
+        if start >= end:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
-def supporting_sentence(paragraph: str, claims: Sequence[str]) -> str | None:
-    """The sentence of ``paragraph`` that best matches the answer sentences citing it, or None.
-
-    Shared numbers weigh most (an answer's facts are mostly numbers and names), then shared words.
-    Returns a substring of the whitespace-normalised paragraph.
-    """
-    if not claims:
-        return None
-    text = " ".join(paragraph.split())
-    claim_numbers = set().union(*(numbers_in(c) for c in claims))
-    claim_words = set().union(*(_words(c) for c in claims))
-    best, best_score = None, 0.0
-    for sentence in split_sentences(text):
-        score = 3.0 * len(numbers_in(sentence) & claim_numbers) + len(_words(sentence) & claim_words)
-        if score > best_score and sentence in text:
-            best, best_score = sentence, score
-    return best
+def _squash(text: str) -> str:
+    """Runs of whitespace as one space (the stored text keeps the cable's line breaks), edges kept."""
+    return re.sub(r"\s+", " ", text)
 
 
-def _paragraph_html(text: str, highlight: str | None) -> str:
-    text = " ".join(text.split())
-    if highlight and highlight in text:
-        before, _, after = text.partition(highlight)
-        return f'{esc(before)}<mark class="support">{esc(highlight)}</mark>{esc(after)}'
-    return esc(text)
+def _paragraph_html(text: str, spans: Sequence[tuple[int, int]] = ()) -> str:
+    out, at = [], 0
+    for start, end in spans:
+        out.append(esc(_squash(text[at:start])))
+        out.append(f'<mark class="support">{esc(_squash(text[start:end]))}</mark>')
+        at = end
+    out.append(esc(_squash(text[at:])))
+    return "".join(out).strip()
 
 
 def _header(doc_id: str, md: Mapping[str, Any]) -> str:
@@ -76,7 +68,7 @@ def _header(doc_id: str, md: Mapping[str, Any]) -> str:
     return f'<table class="doc-header">{"".join(rows)}</table>'
 
 
-def _one(doc_id: str, p: Paragraph, role: str, highlight: str | None = None) -> str:
+def _one(doc_id: str, p: Paragraph, role: str, spans: Sequence[tuple[int, int]] = ()) -> str:
     marking = ""
     if p.marking:
         marking = f'<span class="marking" title="paragraph classification">({esc(p.marking)})</span> '
@@ -84,7 +76,7 @@ def _one(doc_id: str, p: Paragraph, role: str, highlight: str | None = None) -> 
     section = f'<div class="para-section">{esc(p.section)}</div>' if p.section and role == "current" else ""
     return (
         f'<div class="para para-{role}">{section}<div class="para-head">{label} {marking}</div>'
-        f'<div class="para-text">{_paragraph_html(p.text, highlight)}</div></div>'
+        f'<div class="para-text">{_paragraph_html(p.text, spans)}</div></div>'
     )
 
 
@@ -93,27 +85,27 @@ def render_paragraph_view(
     number: int,
     metadata: Mapping[str, Any],
     paragraphs: Sequence[Paragraph],
-    claims: Sequence[str] = (),
+    claims: Sequence[Mapping[str, Any]] = (),
     context: int = 1,
 ) -> str:
     """The paragraph ``number`` of ``doc_id`` with ``context`` neighbours each side and its header.
 
-    ``claims`` are the answer sentences that cited it: shown above, and used to highlight the sentence
-    of the paragraph that supports them.
+    ``claims`` are the accepted answer sentences that cited it (``{"text", "span"}``): shown above,
+    and their evidence spans, exactly what the checker matched, highlighted in the paragraph.
     """
     index = next((i for i, p in enumerate(paragraphs) if p.n == number), None)
     if index is None:
         return render_missing(doc_id, number, "the paragraph is not in the index")
     current = paragraphs[index]
-    highlight = supporting_sentence(current.text, claims)
+    spans = evidence_spans(current.text, claims)
     out = f'<div class="para-view"><div class="para-title">{esc(doc_id)} ¶{number}</div>'
     out += _header(doc_id, metadata)
     if claims:
-        quoted = "".join(f"<li>{esc(c)}</li>" for c in claims)
+        quoted = "".join(f"<li>{esc(c.get('text', ''))}</li>" for c in claims)
         out += f'<div class="cited-for"><div>Cited for:</div><ul>{quoted}</ul></div>'
     for p in paragraphs[max(0, index - context): index]:
         out += _one(doc_id, p, "before")
-    out += _one(doc_id, current, "current", highlight)
+    out += _one(doc_id, current, "current", spans)
     for p in paragraphs[index + 1: index + 1 + context]:
         out += _one(doc_id, p, "after")
     return out + "</div>"

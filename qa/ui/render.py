@@ -1,4 +1,4 @@
-"""Answers, citations and search hits as HTML for the app: pure functions over ``qa.results`` data.
+"""Answers, citations and search hits as HTML for the app: pure functions over ``qa.types`` data.
 
 Every piece of document or model text goes through ``esc`` before it reaches HTML, so a paragraph that
 holds ``<script>`` or ``<img onerror=...>`` shows as text and runs nothing. Chat messages are wrapped
@@ -13,17 +13,15 @@ shown apart, marked, with no chip; the nearest paragraphs of an abstention get p
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, unquote
 
-from qa.prompts import ABSTAIN
-from qa.results import Answer, Citation, Filters, Hit, cite
+from qa.prompts.templates import ABSTAIN
+from qa.types import Answer, Citation, Filters, Hit, cite
 
 CITE_PREFIX = "#cite="
 SNIPPET_CHARS = 280
-_LABEL = re.compile(r"^(?P<doc>.+?)\s*¶\s*(?P<n>\d+)$")
 # Beyond HTML's specials: characters that template engines (gr.HTML renders its value through a JS
 # template) or Markdown could read as syntax. As entities they display unchanged and mean nothing.
 _INERT = str.maketrans({"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;", "\\": "&#92;",
@@ -49,12 +47,6 @@ def parse_cite_target(value: Any) -> tuple[str, int] | None:
     if not sep or not doc or not number.isdigit():
         return None
     return unquote(doc), int(number)
-
-
-def parse_label(label: str) -> tuple[str, int] | None:
-    """``"06PHNOMPENH657 ¶5"`` -> ``("06PHNOMPENH657", 5)``."""
-    m = _LABEL.match(label.strip())
-    return (m.group("doc"), int(m.group("n"))) if m else None
 
 
 def chip(doc_id: str, paragraph: int, kind: str = "source", title: str | None = None) -> str:
@@ -130,17 +122,9 @@ def render_draft(text: str, n_sources: int, question: str = "", understood_as: s
     )
 
 
-def _label_map(citations: Iterable[Citation]) -> dict[str, tuple[str, int]]:
-    return {c.label: (c.doc_id, c.paragraph) for c in citations}
-
-
-def _chips_for(labels: Iterable[str], known: Mapping[str, tuple[str, int]], kind: str) -> str:
-    chips = []
-    for label in labels:
-        target = known.get(label) or parse_label(label)
-        if target:
-            chips.append(chip(*target, kind=kind, title="checked: this paragraph supports the sentence"))
-    return " ".join(chips)
+def _checked_chips(citations: Iterable[Citation]) -> str:
+    return " ".join(chip(c.doc_id, c.paragraph, "checked", title="checked: this paragraph supports the sentence")
+                    for c in citations)
 
 
 def render_answer(answer: Answer, understood_as: str | None = None, asked: str | None = None) -> str:
@@ -151,13 +135,12 @@ def render_answer(answer: Answer, understood_as: str | None = None, asked: str |
     head = _understood(asked or answer.question, understood_as)
     if answer.abstained:
         return f'<div class="turn-answer turn-final">{head}{render_abstention(answer)}{_footer(answer)}</div>'
-    known = _label_map(answer.citations)
     body: list[str] = []
     removed: list[str] = []
     if answer.sentences:
         for s in answer.sentences:
             if s.supported:
-                chips = _chips_for(s.citations, known, "checked")
+                chips = _checked_chips(s.citations)
                 body.append(f'<span class="sentence">{esc(s.text)}</span>{" " + chips if chips else ""}')
             else:
                 removed.append(f"<li>{esc(s.text)}</li>")
@@ -264,10 +247,10 @@ def answer_markdown(answer: Answer) -> str:
     else:
         supported = [s for s in answer.sentences if s.supported]
         if supported:
-            lines.append(" ".join(s.text + "".join(f" [{c}]" for c in s.citations) for s in supported))
+            lines.append(" ".join(s.text + "".join(f" [{c.label}]" for c in s.citations) for s in supported))
         else:
             lines.append(answer.answer + "".join(f" [{c.label}]" for c in answer.citations))
-        cited = [(c.doc_id, c.paragraph, c.text) for c in answer.citations]
+        cited = [(c.doc_id, c.paragraph, answer.paragraph_text(c)) for c in answer.citations]
         heading = "Sources"
     if cited:
         lines += ["", f"**{heading}:**"]

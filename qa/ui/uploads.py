@@ -11,8 +11,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ALLOWED_SUFFIXES = (".txt", ".md", ".jsonl", ".csv")
-UPLOADS_DIR = "uploads"
+from qa.parse.loaders import KNOWN_SUFFIXES, is_readable_type
+
+ALLOWED_SUFFIXES = KNOWN_SUFFIXES  # what the loaders read, no more and no less
 _UNSAFE = re.compile(r"[^\w.\-]+")
 
 
@@ -32,11 +33,11 @@ def safe_name(name: str) -> str:
 
 
 def check_uploads(paths: list[Path], max_mb: float) -> UploadCheck:
-    """Accept ``.txt .md .jsonl .csv`` files up to ``max_mb`` (setting ``serve.max_upload_mb``)."""
+    """Accept the file types the loaders read, up to ``max_mb`` (setting ``serve.max_upload_mb``)."""
     check = UploadCheck()
     for path in paths:
         name = path.name
-        if path.suffix.lower() not in ALLOWED_SUFFIXES:
+        if not is_readable_type(name):
             check.errors.append(
                 f"{name}: not added: only {', '.join(ALLOWED_SUFFIXES)} files can be indexed"
             )
@@ -56,9 +57,9 @@ def check_uploads(paths: list[Path], max_mb: float) -> UploadCheck:
     return check
 
 
-def keep(paths: list[Path], index_dir: Path) -> list[Path]:
-    """Copy accepted uploads into ``<index>/uploads/`` (same name: the newer upload replaces it)."""
-    folder = Path(index_dir) / UPLOADS_DIR
+def keep(paths: list[Path], folder: Path) -> list[Path]:
+    """Copy accepted uploads into ``folder`` (the index's uploads folder, ``IndexFolder.uploads_dir``;
+    same name: the newer upload replaces it)."""
     folder.mkdir(parents=True, exist_ok=True)
     kept = []
     for path in paths:

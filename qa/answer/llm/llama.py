@@ -1,0 +1,308 @@
+"""The language model behind a small ``Generator`` interface; llama-cpp-python is the one adapter.
+
+One ``Llama`` instance per process and model file, loaded on first use. A lock serialises calls, so
+concurrent questions (the web UI's threads) queue instead of corrupting the shared KV cache. The
+prompt is built so that the system rules and few-shot examples come first and are identical for every
+question: llama.cpp keeps the KV cache of the last prompt and re-evaluates only what follows the
+longest matching prefix, so that fixed part is evaluated once per process (``warm_up`` does it early).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from qa.answer.llm.weights import DEFAULT_MODEL, MISSING_MODEL_EXIT, resolve_model
+from qa.cores import usable_cores
+from qa.errors import QAError
+from qa.settings import LLMSettings
+
+log = logging.getLogger(__name__)
+
+Messages = Sequence[dict[str, str]]
+
+
+class Generator(Protocol):
+    """Anything that turns chat messages (or a raw prompt) into a stream of text pieces."""
+
+    name: str
+
+    def stream(self, prompt: Messages | str, *, max_tokens: int | None = None, stop: Sequence[str] = (),
+               track: str = "", stats: GenerationStats | None = None) -> Iterator[str]: ...
+
+
+@dataclass
+class GenerationStats:
+    """One call's account: llama.cpp's own timers, and what the model's probabilities said.
+
+    ``track_prob``: when ``stream`` was asked to track a text (the abstention sentence), the
+    probability the model gave to continuing that text at the step where its greedy choice left it
+    (at the first step when it never started on it); ``None`` when it generated that text, or when
+    nothing was tracked.
+    """
+
+    prompt_tokens: int = 0  # tokens in the whole prompt
+    prompt_evaluated: int = 0  # of those, evaluated now; the rest came from the cached prefix
+    prompt_ms: float = 0.0
+    generated_tokens: int = 0
+    generate_ms: float = 0.0
+    track_prob: float | None = None
+    min_prob: float | None = None  # lowest probability of a chosen token (greedy: the top one)
+    mean_prob: float | None = None
+
+    @property
+    def generated_per_s(self) -> float:
+        return 1000.0 * self.generated_tokens / self.generate_ms if self.generate_ms else 0.0
+
+    @property
+    def prompt_per_s(self) -> float:
+        return 1000.0 * self.prompt_evaluated / self.prompt_ms if self.prompt_ms else 0.0
+
+
+class _Watch:
+    """A logits processor that only observes: per-step top probability, and the probability of a
+    tracked token sequence at the step where generation leaves it."""
+
+    def __init__(self, track: Sequence[int]) -> None:
+        self.track = list(track)
+        self.start: int | None = None
+        self.on_track = bool(self.track)
+        self.track_prob: float | None = None
+        self.probs: list[float] = []
+
+    def __call__(self, input_ids: np.ndarray, logits: np.ndarray) -> np.ndarray:
+        if self.start is None:
+            self.start = len(input_ids)
+        k = len(input_ids) - self.start
+        p = np.exp(logits - logits.max())
+        p /= p.sum()
+        best = int(np.argmax(p))
+        self.probs.append(float(p[best]))
+        if self.on_track and k < len(self.track):
+            if best != self.track[k]:
+                self.track_prob = float(p[self.track[k]])
+                self.on_track = False
+        elif self.on_track:
+            self.on_track = False
+        return logits
+
+
+class LlamaGenerator:
+    """A GGUF model run by llama-cpp-python at a fixed temperature (0: greedy, reproducible)."""
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        n_ctx: int = 4096,
+        threads: int = 0,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        name: str | None = None,
+        state_dir: Path | None = None,
+    ) -> None:
+        self.model_path = Path(model_path)
+        self.state_dir = state_dir
+        self.name = name or self.model_path.name
+        self.n_ctx = n_ctx
+        self.threads = threads or usable_cores()
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.stats = GenerationStats()
+        self._llm: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        if self._llm is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:
+                raise QAError("llama-cpp-python is not installed; run `make setup`",
+                              exit_code=MISSING_MODEL_EXIT) from exc
+            started = time.perf_counter()
+            try:
+                self._llm = Llama(
+                    model_path=str(self.model_path),
+                    n_ctx=self.n_ctx,
+                    n_threads=self.threads,
+                    n_threads_batch=self.threads,
+                    verbose=False,  # llama.cpp's load and timing logs would flood stderr
+                )
+            except (ValueError, RuntimeError) as exc:
+                raise QAError(f"llama.cpp could not load {self.model_path}: {exc}",
+                              exit_code=MISSING_MODEL_EXIT) from exc
+            log.info("loaded %s in %.1f s", self.model_path, time.perf_counter() - started)
+        return self._llm
+
+    def load(self) -> None:
+        """Load the model now rather than on the first question."""
+        with self._lock:
+            self._load()
+
+    def warm_up(self, prefix: Messages) -> None:
+        """Evaluate the fixed prompt prefix now, so the first question only pays for its own part.
+
+        With a ``state_dir`` the evaluated prefix (llama.cpp's KV cache, ~20 MB) is saved there and
+        restored by later processes instead of evaluated again: a one-shot ``qa ask`` saves several
+        seconds. The file name hashes the model file, the context size, llama.cpp's version and the
+        prefix, so a changed prompt or model never restores a stale state.
+        """
+        path = self._state_file(prefix)
+        if path is not None and path.exists():
+            with self._lock:
+                if self._restore(self._load(), path):
+                    return
+        for _ in self.stream(prefix, max_tokens=1):
+            pass
+        if path is not None:
+            with self._lock:
+                self._save(self._llm, path)
+
+    def _state_file(self, prefix: Messages) -> Path | None:
+        if self.state_dir is None:
+            return None
+        import llama_cpp
+
+        st = self.model_path.stat()
+        key = json.dumps([str(self.model_path.resolve()), st.st_size, st.st_mtime_ns, self.n_ctx,
+                          llama_cpp.__version__, list(prefix)], sort_keys=True)
+        return Path(self.state_dir) / f"prefix-{hashlib.sha256(key.encode()).hexdigest()[:20]}.llamastate"
+
+    def _restore(self, llm: Any, path: Path) -> bool:
+        import llama_cpp
+
+        capacity = llm.n_ctx()
+        tokens = (llama_cpp.llama_token * capacity)()
+        count = ctypes.c_size_t(0)
+        if not llama_cpp.llama_state_load_file(llm._ctx.ctx, str(path).encode(), tokens, capacity,
+                                               ctypes.byref(count)):
+            log.warning("could not restore the prompt prefix from %s; evaluating it again", path)
+            llm.reset()
+            return False
+        n = int(count.value)
+        llm.input_ids[:n] = np.ctypeslib.as_array(tokens)[:n]
+        llm.n_tokens = n
+        llm._requires_eval = True  # the logits are not restored; the next prompt's suffix refreshes them
+        log.info("restored %d prompt-prefix tokens from %s", n, path)
+        return True
+
+    def _save(self, llm: Any, path: Path) -> None:
+        import llama_cpp
+
+        n = int(llm.n_tokens)
+        tokens = (llama_cpp.llama_token * n)(*llm.input_ids[:n].tolist())
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            if llama_cpp.llama_state_save_file(llm._ctx.ctx, str(tmp).encode(), tokens, n):
+                os.replace(tmp, path)
+            tmp.unlink(missing_ok=True)
+        except OSError as exc:  # a read-only cache only costs speed
+            log.warning("could not save the prompt prefix to %s: %s", path, exc)
+
+    def choose(self, prompt: Messages, choices: Sequence[str]) -> dict[str, float]:
+        """The probability the model gives each choice as its reply's first word, normalised over the
+        choices (``Yes``/``No``): one prompt evaluation and no sampling."""
+        with self._lock:
+            llm = self._load()
+            from llama_cpp import LogitsProcessorList
+
+            ids = {c: {llm.tokenize(v.encode("utf-8"), add_bos=False)[0] for v in (c, c.lower(), " " + c)}
+                   for c in choices}
+            seen: dict[str, float] = {}
+
+            def capture(input_ids: np.ndarray, logits: np.ndarray) -> np.ndarray:
+                p = np.exp(logits - logits.max())
+                p /= p.sum()
+                seen.update({c: float(sum(p[i] for i in tokens)) for c, tokens in ids.items()})
+                return logits
+
+            llm.create_chat_completion(messages=list(prompt), max_tokens=1, temperature=0.0,
+                                       logits_processor=LogitsProcessorList([capture]))
+        total = sum(seen.values()) or 1.0
+        return {c: seen.get(c, 0.0) / total for c in choices}
+
+    def count_tokens(self, text: str) -> int:
+        with self._lock:
+            return len(self._load().tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(self, prompt: Messages | str, *, max_tokens: int | None = None, stop: Sequence[str] = (),
+               track: str = "", stats: GenerationStats | None = None) -> Iterator[str]:
+        """Yield the generated text piece by piece, ending early at any ``stop`` string. Holds the
+        model (other callers wait) for the whole generation. ``stats``, when given, is filled in at
+        the end (``self.stats`` too, but another caller may overwrite that one)."""
+        with self._lock:
+            llm = self._load()
+            import llama_cpp
+            from llama_cpp import LogitsProcessorList
+
+            watch = _Watch(llm.tokenize(track.encode("utf-8"), add_bos=False) if track else [])
+
+            llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
+            options: dict[str, Any] = {
+                "max_tokens": max_tokens or self.max_tokens,
+                "temperature": self.temperature,
+                "stream": True,
+                "stop": list(stop),
+                "logits_processor": LogitsProcessorList([watch]),
+            }
+            if isinstance(prompt, str):
+                chunks = llm.create_completion(prompt, **options)
+            else:
+                chunks = llm.create_chat_completion(messages=list(prompt), **options)
+            try:
+                for chunk in chunks:
+                    choice = chunk["choices"][0]
+                    piece = choice.get("text") if "text" in choice else choice.get("delta", {}).get("content")
+                    if piece:
+                        yield piece
+            finally:
+                chunks.close()
+                perf = llama_cpp.llama_perf_context(llm._ctx.ctx)
+                # llama.cpp counts batched decodes as prompt and single-token decodes as generation;
+                # what the context holds now is the prompt plus the generated tokens evaluated.
+                prompt_total = int(llm.n_tokens) - int(perf.n_eval)
+                self.stats = GenerationStats(
+                    prompt_tokens=prompt_total,
+                    prompt_evaluated=int(perf.n_p_eval),
+                    prompt_ms=float(perf.t_p_eval_ms),
+                    generated_tokens=int(perf.n_eval),
+                    generate_ms=float(perf.t_eval_ms),
+                    track_prob=watch.track_prob,
+                    min_prob=min(watch.probs) if watch.probs else None,
+                    mean_prob=float(np.mean(watch.probs)) if watch.probs else None,
+                )
+                if stats is not None:
+                    stats.__dict__.update(self.stats.__dict__)
+
+
+_INSTANCES: dict[tuple[str, int, int, int, float, str], LlamaGenerator] = {}
+_INSTANCES_LOCK = threading.Lock()
+
+
+def get_generator(llm: LLMSettings, role: str = "answer") -> LlamaGenerator:
+    """The process's generator for these settings and role, loaded once. The ``check`` role (does a
+    text answer a question?) gets its own llama.cpp context over the same memory-mapped weights, so
+    answering and checking each keep their own prompt prefix cached."""
+    path = resolve_model(llm.model, llm.cache_dir)
+    n_ctx = llm.n_ctx if role == "answer" else min(llm.n_ctx, 2048)
+    key = (str(path.resolve()), n_ctx, llm.threads, llm.max_tokens, llm.temperature, role)
+    with _INSTANCES_LOCK:
+        if key not in _INSTANCES:
+            name = DEFAULT_MODEL.name if not llm.model else path.name
+            _INSTANCES[key] = LlamaGenerator(
+                path, n_ctx=n_ctx, threads=llm.threads, max_tokens=llm.max_tokens,
+                temperature=llm.temperature, name=name, state_dir=Path(llm.cache_dir) / "prompt-cache",
+            )
+        return _INSTANCES[key]

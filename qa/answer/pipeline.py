@@ -1,0 +1,291 @@
+"""Answering a question: retrieve, show the best passages to the model, check what it says.
+
+    retrieve -> sources (available to callers before generation) -> evidence check -> prompt
+    -> streamed generation -> citation parsing -> per-sentence support check -> Answer
+
+The model is trusted with nothing: a citation must name a passage it was shown, a sentence must be
+supported by what it cites, and the answer abstains (still listing the nearest paragraphs) when the
+evidence is weak, when the model says it cannot answer, or when no supported sentence is left.
+The checks themselves live in ``qa.grounding``. ``Answerer.ask`` / ``stream`` is the library call the
+CLI, the UI and the evaluation share; ``qa.wiring.open_answerer`` builds one from the settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from qa.answer.llm.llama import GenerationStats, Generator
+from qa.answer.passages import Candidate, choose_sentences, rank_sentences, select
+from qa.embed.loading import Embedder
+from qa.grounding.checks import (
+    CheckModel,
+    Chooser,
+    SentenceContext,
+    answer_problem,
+    evidence_span,
+    quote_problem,
+    sentence_verdict,
+    source_line,
+)
+from qa.grounding.citations import parse_answer
+from qa.grounding.cited_documents import CitedDocuments
+from qa.grounding.instructions import screen
+from qa.prompts.templates import (
+    ABSTAIN,
+    CheckPrompts,
+    PromptSet,
+    Shown,
+    build_messages,
+    check_prefix,
+    load_check_prompts,
+    load_prompts,
+    prefix_messages,
+)
+from qa.retrieve.searcher import Retriever
+from qa.settings import AnswerSettings
+from qa.types import Answer, Citation, Filters, Hit, Sentence
+
+log = logging.getLogger(__name__)
+
+
+# An answer is one short paragraph: a blank line or the start of a new turn means the model rambles on.
+STOP = ("\n\n", "Question:", "Passages (")
+
+
+@dataclass
+class Event:
+    """One step of a streamed answer: ``sources`` (list[Hit]) first, then ``token`` pieces of the
+    model's unchecked draft (str), then the checked ``answer`` (Answer)."""
+
+    kind: Literal["sources", "token", "answer"]
+    value: Any
+
+
+class VectorCache:
+    """Embeds each distinct text once per question (passage sentences serve three checks)."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self._vectors: dict[str, np.ndarray] = {}
+        self.queries: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        todo = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if todo:
+            for text, vec in zip(todo, np.asarray(self.embedder.encode(todo), dtype=np.float32), strict=True):
+                self._vectors[text] = vec
+        return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
+
+
+def is_abstention(text: str) -> bool:
+    """Did the model give the abstention sentence (in any case or spacing)?"""
+    return ABSTAIN.lower().rstrip(".") in " ".join(text.lower().split())
+
+
+@dataclass
+class _Run:
+    """What one question accumulates on its way through the pipeline."""
+
+    question: str
+    started: float
+    hits: list[Hit] = field(default_factory=list)
+    shown: list[tuple[Hit, str]] = field(default_factory=list)  # hit, text as shown to the model
+    timings: dict[str, float] = field(default_factory=dict)
+    generation: GenerationStats = field(default_factory=GenerationStats)
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+    best: list[tuple[Hit, list[str], int]] = field(default_factory=list)  # top sentences: hit, its sentences, index
+    documents: CitedDocuments = field(default_factory=lambda: CitedDocuments(None, 1.0))  # fetched once each
+
+    def mark(self, name: str) -> None:
+        self.timings[name] = round(1000 * (time.perf_counter() - self.started), 1)
+
+
+class Answerer:
+    """Answers questions from a retriever's passages with a generator, checked with an embedder."""
+
+    def __init__(self, retriever: Retriever, generator: Generator, embedder: Embedder,
+                 settings: AnswerSettings, prompts: PromptSet | None = None,
+                 checker: Chooser | None = None, check_prompts: CheckPrompts | None = None) -> None:
+        self.retriever = retriever
+        self.generator = generator
+        self.embedder = embedder
+        self.settings = settings
+        folder = settings.prompts_dir
+        self.prompts = prompts or (load_prompts(settings.prompt, folder) if folder else load_prompts(settings.prompt))
+        self.checker = checker if settings.check else None
+        if self.checker is not None and check_prompts is None:
+            check_prompts = load_check_prompts(folder=folder) if folder else load_check_prompts()
+        self.check_prompts = check_prompts
+        self.check_model = CheckModel(self.checker, check_prompts) if self.checker is not None else None
+
+    def warm_up(self) -> None:
+        """Load the model(s) and evaluate the fixed prompt prefixes (rules and examples) now."""
+        warm = getattr(self.generator, "warm_up", None)
+        if warm is not None:
+            warm(prefix_messages(self.prompts))
+        warm = getattr(self.checker, "warm_up", None)
+        if warm is not None and self.check_prompts is not None:
+            warm(check_prefix(self.check_prompts))
+
+    def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
+        """The checked answer to ``question`` (the same result ``stream`` ends with)."""
+        for event in self.stream(question, k, filters):
+            if event.kind == "answer":
+                return event.value
+        raise AssertionError("stream ended without an answer")
+
+    def stream(self, question: str, k: int | None = None, filters: Filters | None = None) -> Iterator[Event]:
+        """Sources first, then the model's draft piece by piece, then the checked Answer."""
+        run = _Run(question.strip(), time.perf_counter(),
+                   documents=CitedDocuments(self.retriever, self.settings.common_term_share))
+        k = k or self.settings.k
+        run.hits = self.retriever.search(run.question, k, filters)
+        run.mark("retrieve_ms")
+        yield Event("sources", run.hits)
+        cache = VectorCache(self.embedder)
+        candidates = self._candidates(run, cache)
+        run.mark("evidence_ms")
+        evidence = max((c.relevance for c in candidates), default=0.0)
+        if evidence < self.settings.min_evidence:
+            log.info("abstaining: best passage cosine %.3f < answer.min_evidence %.2f", evidence,
+                     self.settings.min_evidence)
+            yield self._finish(run, self._abstain(run, "weak evidence"))
+            return
+        picked = select(candidates, k=k, min_relevance=self.settings.min_evidence,
+                        relative_drop=self.settings.passage_drop)
+        run.shown = self._shown(run, picked, cache)
+        run.mark("prompt_ready_ms")
+        if not run.shown:
+            yield self._finish(run, self._abstain(run, "no passage left to show"))
+            return
+        raw = yield from self._generate(run)
+        answer = self._check(run, raw, cache)
+        if answer.abstained and self.check_model is not None and self.settings.extract:
+            answer = self._extract(run, raw) or answer
+        run.diagnostics["track_prob"] = run.generation.track_prob
+        yield self._finish(run, answer)
+
+    @staticmethod
+    def _finish(run: _Run, answer: Answer) -> Event:
+        """The final event; the diagnostics travel on the answer, since ``ask`` stops reading there."""
+        answer.diagnostics = run.diagnostics
+        return Event("answer", answer)
+
+    # ---- steps ----------------------------------------------------------------------------------
+    def _candidates(self, run: _Run, cache: VectorCache) -> list[Candidate]:
+        """Each hit screened for injected instructions, split into sentences, and scored against the
+        question by dense cosine: the retriever's own when it reports one, else computed here (the
+        fused retrieval score is not a similarity)."""
+        out, missing = [], []
+        for i, hit in enumerate(run.hits):
+            sentences, removed = screen(hit.text)
+            if removed:
+                log.warning("%s: removed %d instruction-like sentence(s)", hit.label, removed)
+            cosine = (hit.metadata or {}).get("dense_cosine")
+            if (cosine is None or removed) and sentences:
+                missing.append(i)
+            out.append(Candidate(i, sentences, float(cosine or 0.0), removed))
+        if missing:
+            texts = [" ".join(out[i].sentences) for i in missing]
+            for i, score in zip(missing, cache.encode(texts) @ self._question_vector(run, cache), strict=True):
+                out[i].relevance = float(score)
+        return out
+
+    def _question_vector(self, run: _Run, cache: VectorCache) -> np.ndarray:
+        if run.question not in cache.queries:
+            cache.queries[run.question] = np.asarray(self.embedder.encode_query(run.question), np.float32)
+        return cache.queries[run.question]
+
+    def _shown(self, run: _Run, picked: Sequence[Candidate], cache: VectorCache) -> list[tuple[Hit, str]]:
+        """The sentences of the picked passages most relevant to the question, within
+        ``answer.context_words`` (see ``qa.answer.passages``)."""
+        qvec = self._question_vector(run, cache)
+        scores = iter(cache.encode([s for c in picked for s in c.sentences]) @ qvec)  # one batch
+        cosines = [[float(next(scores)) for _ in c.sentences] for c in picked]
+        chosen = choose_sentences(run.question, picked, cosines, self.settings.context_words)
+        run.best = [(run.hits[picked[i].index], picked[i].sentences, j)
+                    for _, i, j in rank_sentences(run.question, picked, cosines)[:2]]
+        return [(run.hits[c.index], text) for c, text in chosen]
+
+    def _generate(self, run: _Run) -> Iterator[Event]:
+        shown = [Shown(n, source_line(hit), text) for n, (hit, text) in enumerate(run.shown, start=1)]
+        messages = build_messages(self.prompts, shown, run.question)
+        pieces: list[str] = []
+        for piece in self.generator.stream(messages, stop=STOP, track=ABSTAIN, stats=run.generation):
+            if not pieces:
+                run.mark("first_token_ms")
+            pieces.append(piece)
+            yield Event("token", piece)
+        run.mark("generate_ms")
+        return "".join(pieces)
+
+    def _check(self, run: _Run, raw: str, cache: VectorCache) -> Answer:
+        """The model's text through the checks of ``qa.grounding.checks``: sentences, then the answer
+        as a whole, then the check model."""
+        if is_abstention(raw):
+            return self._abstain(run, "the model found no answer", raw=raw)
+        parsed = parse_answer(raw, len(run.shown))
+        ctx = SentenceContext(run.question, self._question_vector(run, cache), run.shown, cache, run.documents,
+                              self.settings)
+        sentences = [sentence_verdict(ps, ctx) for ps in parsed.sentences]
+        accepted = [s for s in sentences if s.supported]
+
+        def abstain(reason: str) -> Answer:
+            return self._abstain(run, reason, raw=raw, sentences=sentences, dropped=parsed.dropped)
+
+        if not accepted:
+            return abstain("no supported sentence")
+        problem = answer_problem(run.question, sentences, run.shown, run.documents, self.settings)
+        if problem:
+            return abstain(problem)
+        if self.check_model is not None:
+            started = time.perf_counter()
+            p_yes = self.check_model.p_yes_for_answer(accepted[0], run.shown, run.question, cache)
+            run.timings["check_ms"] = round(1000 * (time.perf_counter() - started), 1)
+            run.diagnostics["check_yes"] = round(p_yes, 4)
+            if p_yes < self.settings.min_check_prob:
+                return abstain(f"the check model doubts the passage answers this ({p_yes:.2f})")
+        citations: dict[str, Citation] = {}
+        for s in accepted:
+            for c in s.citations:
+                citations.setdefault(c.label, c)
+        run.mark("total_ms")
+        return Answer(run.question, " ".join(s.text for s in accepted), False, list(citations.values()),
+                      sentences, run.hits, run.timings, self.generator.name, parsed.dropped, raw)
+
+    def _extract(self, run: _Run, raw: str) -> Answer | None:
+        """When the model's answer is rejected (or it found none), quote the shown sentence most
+        relevant to the question instead, if the check model is confident that its text answers the
+        question and it passes the same question checks. The quote is the paragraph's own words."""
+        assert self.check_model is not None
+        for hit, sentences, j in run.best:
+            sentence = sentences[j]
+            if quote_problem(run.question, hit, sentence, run.documents):
+                continue
+            window = " ".join(sentences[max(0, j - 1):j + 2])
+            p_yes = self.check_model.p_yes(hit, window, run.question)
+            run.diagnostics["extract_yes"] = round(p_yes, 4)
+            if p_yes < self.settings.min_extract_prob:
+                continue
+            run.diagnostics["extracted"] = True
+            run.mark("total_ms")
+            citation = Citation(hit.doc_id, hit.paragraph, evidence_span(sentence, hit.text))
+            return Answer(run.question, f"“{sentence}”", False, [citation], [Sentence(sentence, [citation], True)],
+                          run.hits, run.timings, self.generator.name, 0, raw)
+        return None
+
+    def _abstain(self, run: _Run, reason: str, *, raw: str = "", sentences: list[Sentence] | None = None,
+                 dropped: int = 0) -> Answer:
+        run.mark("total_ms")
+        log.info("abstaining on %r: %s", run.question, reason)
+        run.diagnostics["abstain_reason"] = reason
+        # nothing of an abstention is presented as cited fact, not even a sentence that passed alone
+        withheld = [Sentence(s.text, s.citations, False) for s in sentences or []]
+        return Answer(run.question, ABSTAIN, True, [], withheld, run.hits, run.timings, self.generator.name,
+                      dropped, raw)

@@ -1,0 +1,277 @@
+"""Incremental indexing: parse files, embed new paragraphs, commit in atomic batches.
+
+Unchanged files (same sha256) are skipped; a changed file replaces its documents; ``prune`` drops
+documents whose files are gone. Each batch is one SQLite transaction, so ``kill -9`` at any moment
+leaves the last committed state, and re-running picks up where it stopped (finished files hash equal).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.embed.windows import embedding_windows
+from qa.parse.loaders import discover_files, parse_file
+from qa.settings import Settings
+from qa.store import vectors
+from qa.store.folder import IndexFolder, expected_manifest, rebuild_vectors
+from qa.store.manifest import Manifest
+from qa.store.sqlite import Store
+from qa.types import Document, LoadFailure
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH_WINDOWS = 2048
+
+
+@dataclass
+class IndexSummary:
+    """What one ``qa index`` run did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: int = 0
+    skipped_docs: int = 0
+    new_paragraphs: int = 0
+    embedded: int = 0
+    reused_vectors: int = 0
+    seconds: float = 0.0
+    totals: dict[str, int] = field(default_factory=dict)
+    failures: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.__dict__ | {"seconds": round(self.seconds, 2)}
+
+
+@dataclass
+class Progress:
+    """Reported after each committed batch (and once at the start, with ``done_files=0``)."""
+
+    done_files: int
+    total_files: int
+    paragraphs: int
+    embedded: int
+
+
+@dataclass
+class _Pending:
+    path: str
+    content_hash: str
+    size: int
+    docs: list[Document]
+    replaces: bool
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Indexer:
+    """Adds files to one index folder. Use ``run()``; the embedder is passed in (loaded once)."""
+
+    def __init__(self, settings: Settings, embedder: Any) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.folder = IndexFolder(settings.index.dir)
+
+    def run(
+        self,
+        paths: Sequence[Path],
+        *,
+        prune: bool = False,
+        rebuild: bool = False,
+        progress: Callable[[Progress], None] | None = None,
+    ) -> IndexSummary:
+        start = time.perf_counter()
+        with self.folder.write_lock(self.settings.index.lock_timeout_s):
+            if rebuild:
+                self.folder.clear()
+            summary = self._run_locked(paths, prune, progress)
+        summary.seconds = time.perf_counter() - start
+        return summary
+
+    def _run_locked(
+        self, paths: Sequence[Path], prune: bool, progress: Callable[[Progress], None] | None
+    ) -> IndexSummary:
+        summary = IndexSummary()
+        expected = expected_manifest(self.settings.embed, self.embedder.name, self.embedder.dim)
+        found, warnings = self.folder.check(expected, strict_parser=True)
+        summary.warnings += warnings
+        expected.created = found.created if found is not None else _now()
+        self.store: Store = self.folder.open_store()
+        try:
+            self.faiss = self.folder.load_vectors(self.store, self.embedder.dim)
+            skipped: list[tuple[str, str]] = []
+            files, missing = discover_files(paths, skipped)
+            summary.warnings += [f"{path}: skipped, {why}" for path, why in skipped]
+            for m in missing:
+                summary.failed += 1
+                summary.failures.append({"source": str(m.source), "reason": m.reason})
+            total = len(files)
+            if progress:
+                progress(Progress(0, total, 0, 0))
+            batch: list[_Pending] = []
+            for done, path in enumerate(files, start=1):
+                item = self._prepare(path, summary)
+                if item is not None:
+                    batch.append(item)
+                if batch and (
+                    len(batch) >= self.settings.index.commit_every
+                    or self._windows(batch) >= MAX_BATCH_WINDOWS
+                ):
+                    self._flush(batch, summary)
+                    batch = []
+                    if progress:
+                        progress(Progress(done, total, summary.new_paragraphs, summary.embedded))
+            if batch:
+                self._flush(batch, summary)
+            if prune:
+                self._prune(summary)
+            self._finish(expected)
+            if progress:
+                progress(Progress(total, total, summary.new_paragraphs, summary.embedded))
+            summary.totals = self.store.counts()
+            return summary
+        finally:
+            self.store.close()
+
+    # ---- steps ----------------------------------------------------------------------------------
+    def _prepare(self, path: Path, summary: IndexSummary) -> _Pending | None:
+        key = str(path.resolve())
+        try:
+            digest, size = _sha256(path)
+        except OSError as exc:
+            summary.failed += 1
+            summary.failures.append({"source": key, "reason": f"cannot read: {exc.strerror or exc}"})
+            return None
+        known = self.store.file_hash(key)
+        if known == digest:
+            summary.unchanged += 1
+            return None
+        result = parse_file(path, max_bytes=int(self.settings.index.max_file_mb * 1024 * 1024))
+        if isinstance(result, LoadFailure):
+            summary.failed += 1
+            summary.failures.append({"source": key, "reason": result.reason})
+            return None
+        docs = [d for d in result if d.paragraphs]
+        for d in result:
+            if not d.paragraphs:
+                summary.warnings.append(f"{key}: document {d.doc_id} has no paragraphs; skipped")
+        return _Pending(key, digest, size, docs, replaces=known is not None)
+
+    def _windows(self, batch: list[_Pending]) -> int:
+        return sum(len(p.text) // 900 + 1 for item in batch for d in item.docs for p in d.paragraphs)
+
+    def _flush(self, batch: list[_Pending], summary: IndexSummary) -> None:
+        """Embed what is new in the batch, then commit it in one transaction."""
+        seen_ids: set[str] = set()
+        for item in batch:
+            kept = []
+            for doc in item.docs:
+                owner = self.store.document_owner(doc.doc_id)
+                if doc.doc_id in seen_ids or (owner not in (None, item.path) and Path(owner).exists()):
+                    summary.skipped_docs += 1
+                    summary.warnings.append(
+                        f"{item.path}: document {doc.doc_id} is already indexed from {owner or 'this batch'}; skipped"
+                    )
+                    continue
+                seen_ids.add(doc.doc_id)
+                kept.append(doc)
+            item.docs = kept
+        windows = [
+            (item_i, doc_i, para_i, text)
+            for item_i, item in enumerate(batch)
+            for doc_i, doc in enumerate(item.docs)
+            for para_i, para in enumerate(doc.paragraphs)
+            for text in embedding_windows(self.embedder, doc, para, self.settings.embed.with_subject)
+        ]
+        hashes = [hashlib.sha1(w[3].encode("utf-8")).hexdigest() for w in windows]
+        known = self.store.vectors_by_hash(hashes)
+        todo: dict[str, str] = {}
+        for h, w in zip(hashes, windows, strict=True):
+            if h not in known and h not in todo:
+                todo[h] = w[3]
+        if todo:
+            fresh = self.embedder.encode(list(todo.values()))
+            known.update(zip(todo.keys(), fresh, strict=True))
+        summary.embedded += len(todo)
+        summary.reused_vectors += len(windows) - len(todo)
+
+        removed: list[int] = []
+        added_ids: list[int] = []
+        added_vecs: list[np.ndarray] = []
+        with self.store.transaction():
+            para_ids: dict[tuple[int, int, int], int] = {}
+            for item_i, item in enumerate(batch):
+                if item.replaces or any(self.store.document_owner(d.doc_id) for d in item.docs):
+                    removed += self.store.remove_file(item.path)
+                    for d in item.docs:  # a moved file takes over its documents
+                        owner = self.store.document_owner(d.doc_id)
+                        if owner and owner != item.path:
+                            removed += self.store.remove_file(owner)
+                for doc_i, doc in enumerate(item.docs):
+                    for para_i, pid in enumerate(self.store.add_document(doc, item.path)):
+                        para_ids[(item_i, doc_i, para_i)] = pid
+                    summary.new_paragraphs += len(doc.paragraphs)
+                self.store.record_file(item.path, item.content_hash, item.size, _now())
+                if item.replaces:
+                    summary.updated += 1
+                else:
+                    summary.added += 1
+            rows = [(para_ids[w[:3]], h, known[h]) for h, w in zip(hashes, windows, strict=True)]
+            added_ids = self.store.add_vectors(rows)
+            added_vecs = [r[2] for r in rows]
+        # The FAISS cache follows the committed store; it is saved once at the end of the run.
+        if removed:
+            self.faiss.remove_ids(np.array(removed, dtype=np.int64))
+        if added_ids:
+            self.faiss.add_with_ids(
+                np.vstack(added_vecs).astype(np.float32), np.array(added_ids, dtype=np.int64)
+            )
+
+    def _prune(self, summary: IndexSummary) -> None:
+        gone = [f for f in self.store.files() if not Path(f).exists()]
+        if not gone:
+            return
+        removed: list[int] = []
+        with self.store.transaction():
+            for f in gone:
+                removed += self.store.remove_file(f)
+                summary.removed += 1
+        if removed:
+            self.faiss.remove_ids(np.array(removed, dtype=np.int64))
+
+    def _finish(self, manifest: Manifest) -> None:
+        n = self.store.counts()["vectors"]
+        wanted = vectors.spec_for(n)
+        if wanted.kind != vectors.spec_of(self.faiss).kind:
+            self.faiss = rebuild_vectors(self.store, self.embedder.dim, wanted)
+        generation = self.store.generation
+        self.folder.save_vectors(self.faiss, generation)
+        manifest.vector_index = vectors.spec_of(self.faiss).to_json() | {
+            "generation": generation,
+            "ntotal": n,
+        }
+        manifest.updated = _now()
+        self.folder.write_manifest(manifest)

@@ -1,0 +1,200 @@
+"""Prompt templates, loaded by name from a folder (this package's own by default), and the sentinel strings.
+
+A prompt named ``answer`` is four files: ``answer.system.txt`` (the rules), ``answer.examples.txt``
+(few-shot examples), ``answer.context.txt`` (how passages and the question are laid out) and
+``answer.passage.txt`` (one passage). The ``check`` prompt (does this text answer this question?) has
+a system, an examples and a context file. Templates refer to the sentinels through ``{placeholders}``
+so the exact strings the code checks for are written only here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.errors import QAError
+
+# The packaged templates lie beside this module; setting ``answer.prompts_dir`` replaces the folder.
+PROMPTS_DIR = Path(__file__).resolve().parent
+
+# What the model must say, word for word, when the passages do not answer the question; also the
+# answer text of every abstention.
+ABSTAIN = "The indexed documents do not answer this."
+
+# The check prompt's two verdicts, as its examples write them.
+YES, NO = "Yes", "No"
+
+SENTINELS = {"abstain": ABSTAIN}
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# Chat-template control tokens (``<|im_start|>``, ``<|endoftext|>``...) in a passage or question could
+# close the user turn and open a fake one; they are removed before anything reaches the prompt.
+_CONTROL_TOKEN = re.compile(r"<\|[^|<>]{0,40}\|>|</?s>")
+
+
+def render(template: str, values: dict[str, str]) -> str:
+    """Fill ``{name}`` placeholders in one pass; inserted values are never re-read as placeholders."""
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            known = ", ".join(sorted(values))
+            raise QAError(f"prompt template uses {{{name}}}, which is not one of: {known}")
+        return values[name]
+
+    return _PLACEHOLDER.sub(fill, template)
+
+
+def sanitize(text: str) -> str:
+    """Text from documents or users, made safe to place inside a prompt."""
+    return _CONTROL_TOKEN.sub(" ", text)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One few-shot example: the passages shown (source, text), the question and the ideal answer."""
+
+    passages: tuple[tuple[str, str], ...]
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    """The loaded templates of one prompt name."""
+
+    name: str
+    system: str
+    context: str
+    passage: str
+    examples: tuple[Example, ...]
+
+
+def _read(folder: Path, name: str, part: str) -> str:
+    path = folder / f"{name}.{part}.txt"
+    try:
+        return path.read_text(encoding="utf-8").strip("\n")
+    except FileNotFoundError as exc:
+        known = sorted({p.name.split(".")[0] for p in folder.glob("*.txt")})
+        raise QAError(f"prompt file {path} does not exist (answer.prompt = {name!r}; "
+                      f"prompts in {folder}: {', '.join(known) or 'none'})") from exc
+
+
+def parse_examples(text: str) -> tuple[Example, ...]:
+    """Read the examples file: blocks opened by ``=== example``, with ``--- passage SOURCE``,
+    ``--- question`` and ``--- answer`` sections. Lines starting with ``#`` are comments."""
+    examples: list[Example] = []
+    for block in re.split(r"^=== example\s*$", text, flags=re.M)[1:]:
+        passages: list[tuple[str, str]] = []
+        fields: dict[str, str] = {}
+        for section in re.split(r"^--- ", block, flags=re.M)[1:]:
+            head, _, body = section.partition("\n")
+            lines = [ln for ln in body.strip().splitlines() if not ln.startswith("#")]
+            body = render("\n".join(lines).strip(), SENTINELS)
+            kind, _, arg = head.strip().partition(" ")
+            if kind == "passage":
+                passages.append((arg.strip(), body))
+            elif kind in ("question", "answer"):
+                fields[kind] = body
+            else:
+                raise QAError(f"examples file: unknown section '--- {head.strip()}'")
+        if not passages or set(fields) != {"question", "answer"}:
+            raise QAError("examples file: every example needs passages, a question and an answer")
+        examples.append(Example(tuple(passages), fields["question"], fields["answer"]))
+    return tuple(examples)
+
+
+def load_prompts(name: str, folder: Path = PROMPTS_DIR) -> PromptSet:
+    """Load the templates called ``name`` from ``folder``, with the sentinels filled in."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        raise QAError(f"answer.prompt {name!r} is not a prompt name (letters, digits, - and _ only)")
+    return PromptSet(
+        name=name,
+        system=render(_read(folder, name, "system"), SENTINELS),
+        # the context and passage templates keep their per-question placeholders for later
+        context=_read(folder, name, "context"),
+        passage=_read(folder, name, "passage"),
+        examples=parse_examples(_read(folder, name, "examples")),
+    )
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A passage as the model sees it: its number, a one-line source description and the text."""
+
+    n: int
+    source: str
+    text: str
+
+
+def _passage_block(prompts: PromptSet, passage: Shown) -> str:
+    # The fence markers must not occur inside the text, or a passage could close its own fence.
+    text = sanitize(passage.text).replace("<<<", "«").replace(">>>", "»")
+    return render(prompts.passage, {"n": str(passage.n), "source": sanitize(passage.source), "text": text})
+
+
+def user_turn(prompts: PromptSet, passages: list[Shown], question: str) -> str:
+    """The user message for one question: the fenced, numbered passages and the question."""
+    blocks, first_of = [], {}
+    for p in passages:
+        # a repeated subject line costs ~30 prompt tokens (a third of a second on a CPU) each time
+        if p.source in first_of:
+            p = Shown(p.n, f"(same document as [{first_of[p.source]}])", p.text)
+        else:
+            first_of[p.source] = p.n
+        blocks.append(_passage_block(prompts, p))
+    values = {**SENTINELS, "passages": "\n\n".join(blocks), "question": sanitize(question).strip()}
+    return render(prompts.context, values)
+
+
+def prefix_messages(prompts: PromptSet) -> list[dict[str, str]]:
+    """The fixed start of every conversation: the rules and the worked examples (same for every question)."""
+    messages = [{"role": "system", "content": prompts.system}]
+    for ex in prompts.examples:
+        shown = [Shown(i, source, text) for i, (source, text) in enumerate(ex.passages, start=1)]
+        messages.append({"role": "user", "content": user_turn(prompts, shown, ex.question)})
+        messages.append({"role": "assistant", "content": ex.answer})
+    return messages
+
+
+def build_messages(prompts: PromptSet, passages: list[Shown], question: str) -> list[dict[str, str]]:
+    """The whole chat for one question: the fixed prefix, then this question's passages."""
+    return [*prefix_messages(prompts), {"role": "user", "content": user_turn(prompts, passages, question)}]
+
+
+@dataclass(frozen=True)
+class CheckPrompts:
+    """The ``check`` prompt: does a text answer a question? (Yes or No)."""
+
+    system: str
+    context: str
+    examples: tuple[Example, ...]
+
+
+def load_check_prompts(name: str = "check", folder: Path = PROMPTS_DIR) -> CheckPrompts:
+    examples = parse_examples(_read(folder, name, "examples"))
+    if any(ex.answer not in (YES, NO) for ex in examples):
+        raise QAError(f"{folder / name}.examples.txt: every example's answer must be {YES} or {NO}")
+    return CheckPrompts(render(_read(folder, name, "system"), SENTINELS), _read(folder, name, "context"),
+                        examples)
+
+
+def _check_turn(prompts: CheckPrompts, source: str, text: str, question: str) -> str:
+    values = {"source": sanitize(source), "text": sanitize(text), "question": sanitize(question).strip()}
+    return render(prompts.context, values)
+
+
+def check_prefix(prompts: CheckPrompts) -> list[dict[str, str]]:
+    """The fixed start of every check: rules and examples (evaluated once, then reused)."""
+    messages = [{"role": "system", "content": prompts.system}]
+    for ex in prompts.examples:
+        source, text = ex.passages[0]
+        messages.append({"role": "user", "content": _check_turn(prompts, source, text, ex.question)})
+        messages.append({"role": "assistant", "content": ex.answer})
+    return messages
+
+
+def check_messages(prompts: CheckPrompts, source: str, text: str, question: str) -> list[dict[str, str]]:
+    """Does ``text`` (from ``source``) answer ``question``? The model is to reply Yes or No."""
+    return [*check_prefix(prompts), {"role": "user", "content": _check_turn(prompts, source, text, question)}]

@@ -1,0 +1,229 @@
+"""Hybrid search over one index: dense (FAISS) and lexical (BM25 over FTS5) fused by weighted RRF.
+
+Filters are applied inside each ranker (an ID selector for FAISS, SQL for FTS5), so ``k`` results
+still come back when a filter is selective. A query naming a document id (``09CAIRO1265``) puts that
+document's paragraphs first; a quoted phrase puts the paragraphs holding it first.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from qa.errors import QAError
+from qa.retrieve.fusion import rrf
+from qa.retrieve.query import fts_any, fts_phrase, parse_query, without_ids
+from qa.settings import SearchSettings, Settings
+from qa.store import vectors
+from qa.store.folder import IndexFolder, expected_manifest
+from qa.store.manifest import Manifest
+from qa.store.sqlite import Store
+from qa.types import Filters, Hit, Paragraph
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["hybrid", "dense", "lexical"]
+MIN_DOCUMENTS_FOR_SHARE = 20  # below this, how many documents use a term says little about the term
+
+
+class Retriever(Protocol):
+    """What answering, the app and the evaluation use of an index (``Searcher`` is the real one)."""
+
+    def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
+        """The ``k`` best paragraphs for ``query`` under ``filters``, best first."""
+        ...
+
+    def document(self, doc_id: str) -> tuple[dict[str, Any], list[Paragraph]] | None:
+        """A document's metadata and all its paragraphs in order; None when it is not indexed."""
+        ...
+
+    def term_share(self, term: str) -> float | None:
+        """The share of indexed documents using ``term``; None when the index is too small to tell."""
+        ...
+
+
+@dataclass
+class Ranked:
+    """A paragraph id with its fused score and, when the dense ranker saw it, its cosine."""
+
+    paragraph_id: int
+    score: float
+    cosine: float | None = None
+
+
+class Searcher:
+    """Searches one index. Thread-safe: calls are serialised (SQLite connection, FAISS, embedder)."""
+
+    def __init__(
+        self,
+        folder: IndexFolder,
+        store: Store,
+        faiss_index: Any,
+        embedder: Any,
+        settings: SearchSettings,
+        manifest: Manifest,
+        warnings: list[str],
+    ) -> None:
+        self.folder = folder
+        self.index_dir = folder.path
+        self.store = store
+        self.faiss = faiss_index
+        self.embedder = embedder
+        self.settings = settings
+        self.manifest = manifest
+        self.warnings = warnings
+        self.generation = store.generation
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: Any = None) -> Searcher:
+        """Open the index at ``settings.index.dir`` (loading the embedder unless one is given)."""
+        folder = IndexFolder(settings.index.dir)
+        folder.require()
+        if embedder is None:
+            from qa.embed.loading import load_embedder
+
+            embedder = load_embedder(settings.embed)
+        found, warnings = folder.check(expected_manifest(settings.embed, embedder.name, embedder.dim),
+                                       strict_parser=False)
+        assert found is not None
+        for w in warnings:
+            log.warning(w)
+        store = folder.open_store()
+        faiss_index = folder.load_vectors(store, embedder.dim)
+        return cls(folder, store, faiss_index, embedder, settings.search, found, warnings)
+
+    def refresh(self) -> bool:
+        """Pick up changes another process (or the app's upload) committed; True when something changed."""
+        with self._lock:
+            gen = self.store.generation
+            if gen == self.generation:
+                return False
+            self.faiss = self.folder.load_vectors(self.store, self.embedder.dim)
+            self.generation = gen
+            return True
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ---- search ---------------------------------------------------------------------------------
+    def search(
+        self, query: str, k: int | None = None, filters: Filters | None = None, mode: Mode = "hybrid"
+    ) -> list[Hit]:
+        """The ``k`` best paragraphs for ``query`` under ``filters``, best first."""
+        k = k or self.settings.k
+        query = query.strip()
+        if not query:
+            raise QAError("the query is empty")
+        with self._lock:
+            ranked = self._rank(query, k, filters, mode)
+            return self._hits(ranked[:k])
+
+    def _rank(self, query: str, k: int, filters: Filters | None, mode: Mode) -> list[Ranked]:
+        parsed = parse_query(query)
+        named = self.store.doc_ids(parsed.id_candidates[:20]) if parsed.id_candidates else []
+        first: list[Ranked] = []
+        if named:
+            rest = without_ids(query, named)
+            doc_filter = _with_docs(filters, named)
+            if rest:
+                first = self._fused(rest, max(k, 50), doc_filter, mode)
+            else:  # only an id: the document in its own order
+                first = [Ranked(pid, 1.0) for pid in self.store.paragraphs_of_docs(named, filters)]
+        for phrase in parsed.phrases:
+            match = fts_phrase(phrase)
+            if match:
+                first += [Ranked(pid, 1.0) for pid, _ in self.store.lexical(match, k, filters)]
+        fused = self._fused(query, k, filters, mode)
+        seen: set[int] = set()
+        out: list[Ranked] = []
+        for r in first + fused:
+            if r.paragraph_id not in seen:
+                seen.add(r.paragraph_id)
+                out.append(r)
+        return out
+
+    def _fused(self, query: str, k: int, filters: Filters | None, mode: Mode) -> list[Ranked]:
+        n = max(self.settings.candidates, k)
+        dense: list[tuple[int, float]] = []
+        lexical: list[int] = []
+        if mode in ("hybrid", "dense"):
+            dense = self.dense(query, n, filters)
+        if mode in ("hybrid", "lexical"):
+            terms = parse_query(query).terms
+            if terms:
+                lexical = [pid for pid, _ in self.store.lexical(fts_any(terms), n, filters)]
+        cos = dict(dense)
+        weights = [
+            ([pid for pid, _ in dense], self.settings.dense_weight if mode != "lexical" else 0.0),
+            (lexical, self.settings.lexical_weight if mode != "dense" else 0.0),
+        ]
+        if mode != "hybrid":
+            weights = [(ids, 1.0) for ids, w in weights if w]
+        return [Ranked(pid, score, cos.get(pid)) for pid, score in rrf(weights, self.settings.rrf_k)]
+
+    def dense(self, query: str, n: int, filters: Filters | None = None) -> list[tuple[int, float]]:
+        """Dense ranking: (paragraph id, best window cosine), best first."""
+        qvec = self.embedder.encode_query(query)
+        allowed = None
+        if filters is not None and not filters.is_empty():
+            allowed = self.store.vector_ids_matching(filters)
+        # Several windows can belong to one paragraph: ask for more, keep each paragraph's best.
+        scores, ids = vectors.search(self.faiss, qvec, n * 2, allowed)
+        owners = self.store.paragraph_for_vectors(ids.tolist())
+        best: dict[int, float] = {}
+        for score, vid in zip(scores.tolist(), ids.tolist(), strict=True):
+            pid = owners.get(vid)
+            if pid is not None and pid not in best:
+                best[pid] = float(score)
+        return list(best.items())[:n]
+
+    def _hits(self, ranked: list[Ranked]) -> list[Hit]:
+        rows = self.store.paragraphs_by_id(r.paragraph_id for r in ranked)
+        hits = []
+        for r in ranked:
+            p = rows.get(r.paragraph_id)
+            if p is None:
+                continue
+            md = dict(p.metadata)
+            if r.cosine is not None:
+                md["dense_cosine"] = round(r.cosine, 4)
+            hits.append(Hit(len(hits) + 1, p.doc_id, p.n, r.score, p.text, md, p.marking, p.section, p.id))
+        return hits
+
+    # ---- describing -----------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """Documents, paragraphs and model of this index (``qa index --status`` and the app)."""
+        with self._lock:
+            return self.folder.describe(self.store, self.manifest)
+
+    def facets(self) -> dict[str, list[str]]:
+        """Origins, tags and classifications present, most frequent first."""
+        with self._lock:
+            return self.store.facets()
+
+    def document(self, doc_id: str) -> tuple[dict[str, Any], list[Paragraph]] | None:
+        """A document's metadata and all its paragraphs in order, None when it is not indexed."""
+        with self._lock:
+            return self.store.document(doc_id)
+
+    def term_share(self, term: str) -> float | None:
+        """The share of indexed documents whose paragraphs use ``term`` (a word or phrase); None when
+        the index holds too few documents (under ``MIN_DOCUMENTS_FOR_SHARE``) for a share to tell a
+        common term from a rare one. An acronym counts with or without dots (``US``, ``U.S.``)."""
+        letters = term.replace(".", "")
+        forms = {term, " ".join(letters) if letters.isupper() and len(letters) <= 5 else letters}
+        match = " OR ".join(sorted(m for m in map(fts_phrase, forms) if m))
+        if not match:
+            return None
+        with self._lock:
+            n, total = self.store.documents_matching(match)
+        return n / total if total >= MIN_DOCUMENTS_FOR_SHARE else None
+
+
+def _with_docs(filters: Filters | None, docs: list[str]) -> Filters:
+    f = Filters() if filters is None else Filters(**{**filters.__dict__})
+    f.doc = list(docs)
+    return f

@@ -1,0 +1,390 @@
+"""The SQLite side of an index: documents, paragraphs, their vectors and a full-text (FTS5) table.
+
+SQLite is the index's source of truth. Every batch is one transaction that also bumps ``generation``;
+the FAISS file is a cache named after the generation it was built from (see ``qa.store.vectors``), so a
+run killed at any moment leaves a consistent database and, at worst, a FAISS file to rebuild.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.store.filter_sql import filter_clause
+from qa.types import Document, Filters, Paragraph
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, content_hash TEXT NOT NULL, size INTEGER NOT NULL, indexed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL UNIQUE,
+    file TEXT NOT NULL,
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    title TEXT,
+    created TEXT,
+    origin TEXT,
+    classification TEXT,
+    metadata TEXT NOT NULL,
+    warnings TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_file ON documents(file);
+CREATE INDEX IF NOT EXISTS documents_created ON documents(created);
+CREATE TABLE IF NOT EXISTS doc_tags (doc INTEGER NOT NULL, tag TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS doc_tags_tag ON doc_tags(tag);
+CREATE INDEX IF NOT EXISTS doc_tags_doc ON doc_tags(doc);
+CREATE TABLE IF NOT EXISTS paragraphs (
+    id INTEGER PRIMARY KEY,
+    doc INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    marking TEXT,
+    section TEXT
+);
+CREATE INDEX IF NOT EXISTS paragraphs_doc ON paragraphs(doc, n);
+CREATE TABLE IF NOT EXISTS vectors (
+    id INTEGER PRIMARY KEY,
+    paragraph INTEGER NOT NULL,
+    text_hash TEXT NOT NULL,
+    vec BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS vectors_paragraph ON vectors(paragraph);
+CREATE INDEX IF NOT EXISTS vectors_hash ON vectors(text_hash);
+CREATE VIRTUAL TABLE IF NOT EXISTS paragraphs_fts USING fts5(text, tokenize = 'porter unicode61');
+"""
+
+
+@dataclass
+class StoredParagraph:
+    """A paragraph as stored, with its document's citation metadata."""
+
+    id: int
+    doc_id: str
+    n: int
+    text: str
+    marking: str | None
+    section: str | None
+    metadata: dict[str, Any]
+
+
+def _vec_blob(vec: np.ndarray) -> bytes:
+    # float16 halves the store; vectors are normalised, so the precision loss is ~1e-3 in cosine.
+    return np.asarray(vec, dtype=np.float16).tobytes()
+
+
+class Store:
+    """A connection to one index's SQLite file. Not shared between threads."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+        self.conn = sqlite3.connect(uri, uri=True, timeout=30.0, check_same_thread=False)
+        self.conn.row_factory = sqlite3.Row
+        if not readonly:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.executescript(_SCHEMA)
+            self.conn.commit()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ---- meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def generation(self) -> int:
+        return int(self.get_meta("generation", "0") or 0)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic batch: everything inside commits together with a generation bump, or not at all."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            yield
+            self.set_meta("generation", str(self.generation + 1))
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    # ---- files and documents ----------------------------------------------------------------
+    def file_hash(self, path: str) -> str | None:
+        row = self.conn.execute("SELECT content_hash FROM files WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def files(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT path FROM files ORDER BY path")]
+
+    def record_file(self, path: str, content_hash: str, size: int, when: str) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO files(path, content_hash, size, indexed_at) VALUES (?, ?, ?, ?)",
+            (path, content_hash, size, when),
+        )
+
+    def document_owner(self, doc_id: str) -> str | None:
+        """The file a document id was indexed from, if it is in the index."""
+        row = self.conn.execute("SELECT file FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def remove_file(self, path: str) -> list[int]:
+        """Delete a file's documents (and their paragraphs, vectors, text); returns removed vector ids."""
+        docs = [r[0] for r in self.conn.execute("SELECT id FROM documents WHERE file = ?", (path,))]
+        vector_ids: list[int] = []
+        for doc in docs:
+            vector_ids += self._remove_document(doc)
+        self.conn.execute("DELETE FROM files WHERE path = ?", (path,))
+        return vector_ids
+
+    def _remove_document(self, doc: int) -> list[int]:
+        para_ids = [r[0] for r in self.conn.execute("SELECT id FROM paragraphs WHERE doc = ?", (doc,))]
+        vector_ids: list[int] = []
+        for pid in para_ids:
+            vector_ids += [
+                r[0] for r in self.conn.execute("SELECT id FROM vectors WHERE paragraph = ?", (pid,))
+            ]
+            self.conn.execute("DELETE FROM paragraphs_fts WHERE rowid = ?", (pid,))
+        self.conn.execute(
+            "DELETE FROM vectors WHERE paragraph IN (SELECT id FROM paragraphs WHERE doc = ?)", (doc,)
+        )
+        self.conn.execute("DELETE FROM paragraphs WHERE doc = ?", (doc,))
+        self.conn.execute("DELETE FROM doc_tags WHERE doc = ?", (doc,))
+        self.conn.execute("DELETE FROM documents WHERE id = ?", (doc,))
+        return vector_ids
+
+    def add_document(self, doc: Document, file: str) -> list[int]:
+        """Insert a document and its paragraphs (text searchable at once); returns paragraph row ids."""
+        md = doc.metadata
+        cur = self.conn.execute(
+            "INSERT INTO documents(doc_id, file, source, kind, title, created, origin, classification,"
+            " metadata, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                doc.doc_id,
+                file,
+                doc.source,
+                doc.kind,
+                doc.title,
+                _text(md.get("created")),
+                _text(md.get("origin")),
+                _text(md.get("classification")),
+                json.dumps(md, ensure_ascii=False, default=str),
+                json.dumps(doc.warnings, ensure_ascii=False),
+            ),
+        )
+        row = cur.lastrowid
+        tags = md.get("tags") or []
+        self.conn.executemany(
+            "INSERT INTO doc_tags(doc, tag) VALUES (?, ?)", [(row, str(t).upper()) for t in tags]
+        )
+        ids = []
+        for p in doc.paragraphs:
+            cur = self.conn.execute(
+                "INSERT INTO paragraphs(doc, n, text, marking, section) VALUES (?, ?, ?, ?, ?)",
+                (row, p.n, p.text, p.marking, p.section),
+            )
+            pid = int(cur.lastrowid)
+            self.conn.execute("INSERT INTO paragraphs_fts(rowid, text) VALUES (?, ?)", (pid, p.text))
+            ids.append(pid)
+        return ids
+
+    def add_vectors(self, rows: Iterable[tuple[int, str, np.ndarray]]) -> list[int]:
+        """Store (paragraph id, window text hash, vector) rows; returns the new vector ids."""
+        out = []
+        for pid, text_hash, vec in rows:
+            cur = self.conn.execute(
+                "INSERT INTO vectors(paragraph, text_hash, vec) VALUES (?, ?, ?)",
+                (pid, text_hash, _vec_blob(vec)),
+            )
+            out.append(int(cur.lastrowid))
+        return out
+
+    def vectors_by_hash(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        """Vectors already stored for these window texts, so a repeated paragraph is not embedded twice."""
+        found: dict[str, np.ndarray] = {}
+        hashes = list(set(hashes))
+        for i in range(0, len(hashes), 500):
+            chunk = hashes[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for h, blob in self.conn.execute(
+                f"SELECT text_hash, vec FROM vectors WHERE text_hash IN ({marks}) GROUP BY text_hash", chunk
+            ):
+                found[h] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+        return found
+
+    def iter_vectors(self, batch: int = 65536) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """All stored vectors as (ids, matrix) batches, for rebuilding the FAISS cache."""
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                "SELECT id, vec FROM vectors WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+            ).fetchall()
+            if not rows:
+                return
+            ids = np.array([r[0] for r in rows], dtype=np.int64)
+            mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float16).reshape(len(rows), -1)
+            yield ids, mat.astype(np.float32)
+            last = int(ids[-1])
+
+    # ---- reading ----------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        one = self.conn.execute
+        return {
+            "documents": one("SELECT count(*) FROM documents").fetchone()[0],
+            "paragraphs": one("SELECT count(*) FROM paragraphs").fetchone()[0],
+            "vectors": one("SELECT count(*) FROM vectors").fetchone()[0],
+            "files": one("SELECT count(*) FROM files").fetchone()[0],
+        }
+
+    def paragraphs_by_id(self, ids: Iterable[int]) -> dict[int, StoredParagraph]:
+        ids = list(ids)
+        out: dict[int, StoredParagraph] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.conn.execute(
+                "SELECT p.id, d.doc_id, p.n, p.text, p.marking, p.section, d.metadata, d.title, d.kind"
+                f" FROM paragraphs p JOIN documents d ON d.id = p.doc WHERE p.id IN ({marks})",
+                chunk,
+            ):
+                out[r[0]] = StoredParagraph(r[0], r[1], r[2], r[3], r[4], r[5], _citation_metadata(r))
+        return out
+
+    def paragraph_for_vectors(self, vector_ids: Iterable[int]) -> dict[int, int]:
+        ids = [int(v) for v in vector_ids]
+        out: dict[int, int] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for vid, pid in self.conn.execute(
+                f"SELECT id, paragraph FROM vectors WHERE id IN ({marks})", chunk
+            ):
+                out[vid] = pid
+        return out
+
+    def document(self, doc_id: str) -> tuple[dict[str, Any], list[Paragraph]] | None:
+        """A document's full metadata and all its paragraphs in order (for showing a citation in context)."""
+        row = self.conn.execute(
+            "SELECT id, metadata, title, kind, source FROM documents WHERE doc_id = ?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        meta = json.loads(row["metadata"])
+        meta.setdefault("title", row["title"])
+        meta["kind"], meta["source"] = row["kind"], row["source"]
+        paras = [
+            Paragraph(r["n"], r["text"], r["marking"], r["section"])
+            for r in self.conn.execute(
+                "SELECT n, text, marking, section FROM paragraphs WHERE doc = ? ORDER BY id", (row["id"],)
+            )
+        ]
+        return meta, paras
+
+    def doc_ids(self, pattern_ids: Iterable[str]) -> list[str]:
+        """Which of these document ids are in the index (case-insensitive)."""
+        out = []
+        for d in pattern_ids:
+            r = self.conn.execute(
+                "SELECT doc_id FROM documents WHERE doc_id = ? COLLATE NOCASE", (d,)
+            ).fetchone()
+            if r:
+                out.append(r[0])
+        return out
+
+    def vector_ids_matching(self, filters: Filters) -> np.ndarray:
+        where, args = filter_clause(filters)
+        rows = self.conn.execute(
+            "SELECT v.id FROM vectors v JOIN paragraphs p ON p.id = v.paragraph JOIN documents d ON d.id = p.doc"
+            f" WHERE {where}",
+            args,
+        ).fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def lexical(self, match: str, limit: int, filters: Filters | None = None) -> list[tuple[int, float]]:
+        """BM25 ranking over the FTS5 table: (paragraph id, bm25 score; lower is better)."""
+        where, args = filter_clause(filters)
+        sql = (
+            "SELECT f.rowid, bm25(paragraphs_fts) AS s FROM paragraphs_fts f"
+            + (" JOIN paragraphs p ON p.id = f.rowid JOIN documents d ON d.id = p.doc" if where else "")
+            + " WHERE paragraphs_fts MATCH ?"
+            + (f" AND {where}" if where else "")
+            + " ORDER BY s LIMIT ?"
+        )
+        try:
+            return [(r[0], r[1]) for r in self.conn.execute(sql, [match, *args, limit])]
+        except sqlite3.OperationalError as exc:  # a query FTS5 cannot parse finds nothing, not a crash
+            log.info("full-text query %r failed: %s", match, exc)
+            return []
+
+    def documents_matching(self, match: str) -> tuple[int, int]:
+        """(documents with a paragraph matching the FTS5 query ``match``, documents in all); a query
+        FTS5 cannot parse matches none."""
+        total = self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+        try:
+            n = self.conn.execute(
+                "SELECT count(DISTINCT p.doc) FROM paragraphs_fts f JOIN paragraphs p ON p.id = f.rowid"
+                " WHERE paragraphs_fts MATCH ?",
+                (match,),
+            ).fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            log.info("full-text query %r failed: %s", match, exc)
+            n = 0
+        return n, total
+
+    def facets(self, limit: int = 200) -> dict[str, list[str]]:
+        """Origins, tags and classifications in the index, most frequent first (filter choices)."""
+        queries = {
+            "origin": "SELECT origin, count(*) c FROM documents WHERE origin IS NOT NULL GROUP BY origin",
+            "tag": "SELECT tag, count(*) c FROM doc_tags GROUP BY tag",
+            "classification": "SELECT classification, count(*) c FROM documents"
+            " WHERE classification IS NOT NULL GROUP BY classification",
+        }
+        return {
+            name: [r[0] for r in self.conn.execute(f"{sql} ORDER BY c DESC, 1 LIMIT ?", (limit,)) if r[0]]
+            for name, sql in queries.items()
+        }
+
+    def paragraphs_of_docs(self, doc_ids: list[str], filters: Filters | None = None) -> list[int]:
+        where, args = filter_clause(filters)
+        marks = ",".join("?" * len(doc_ids))
+        rows = self.conn.execute(
+            f"SELECT p.id FROM paragraphs p JOIN documents d ON d.id = p.doc WHERE d.doc_id IN ({marks})"
+            + (f" AND {where}" if where else "")
+            + " ORDER BY p.id",
+            [*doc_ids, *args],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _citation_metadata(row: sqlite3.Row | tuple) -> dict[str, Any]:
+    md = json.loads(row[6])
+    return {
+        "subject": md.get("subject") or row[7],
+        "origin": md.get("origin"),
+        "created": md.get("created"),
+        "classification": md.get("classification"),
+        "tags": md.get("tags") or [],
+    }

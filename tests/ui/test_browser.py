@@ -1,0 +1,266 @@
+"""The app in a real browser (Debian's Chromium through Playwright) over the real pipeline.
+
+One app process serves an index of the built-in example with the real embedder and the default GGUF
+model. The steps run in order, as a user would, and each saves a screenshot under
+``tests/artifacts/screenshots/``:
+
+1. ask the trafficking-cases question: the sources show before the answer, the answer streams, and
+   it ends citing ``06PHNOMPENH657 ¶5`` with a checked chip;
+2. click the chip: the paragraph shows with its cable's header and the supporting sentence;
+3. ask an unanswerable question under a filter: the filter shows in the transcript, and the answer
+   is an abstention offering the nearest paragraphs;
+4. upload a small text file holding ``<img src=x onerror=alert(1)>``: it is indexed, the summary
+   counts it, a search finds it, and the markup shows as text with no dialog fired.
+
+A last test checks the queue with three browsers at once; it runs the same app in-process over a
+slowed deterministic backend (``ui_fakes``), so that only the queueing is under test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1800)]
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "examples" / "06PHNOMPENH657.txt"
+SHOTS = ROOT / "tests" / "artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+START_S = 300  # embedder + index + language model on 2 cores
+ANSWER_MS = 300_000  # the 1.5B model on 2 cores: ~10-60 s an answer, more while other work runs
+PAYLOAD = "<img src=x onerror=alert(1)>"
+UPLOAD_TEXT = (
+    "1. The Zanzibar lighthouse inventory lists 47 brass lanterns, counted in March 2006.\n\n"
+    f"2. A note pasted from a web page reads {PAYLOAD} and must show as plain text.\n"
+)
+
+if not CHROMIUM.exists():  # .ci/run installs it; elsewhere: apt-get install chromium
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+from ui_fakes import FakeBackend  # noqa: E402  (after the skips: needs no browser, but only used here)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def child_env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
+               PYTHONUNBUFFERED="1", GRADIO_TEMP_DIR=str(tmp / "gradio"))
+    return env
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app (``python app.py``) serving a fresh index of the built-in example."""
+    tmp = tmp_path_factory.mktemp("browser")
+    index_dir = tmp / "index"
+    env = child_env(tmp)
+    command = [sys.executable, "-m", "qa.cli", "index", str(SEED), "--index-dir", str(index_dir)]
+    built = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr
+    port = free_port()
+    log = (tmp / "app.log").open("w")
+    command = [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port),
+               "--index-dir", str(index_dir)]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + START_S
+        while True:
+            assert proc.poll() is None, (tmp / "app.log").read_text()
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "app did not start:\n" + (tmp / "app.log").read_text()
+            time.sleep(1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        if SHOTS.is_dir():  # the server's log beside the screenshots, for a failed run
+            shutil.copy(tmp / "app.log", SHOTS / "app.log")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Chromium for the module (Playwright's sync API allows one running instance at a time)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob("*.png"):
+        old.unlink()
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, app_url: str) -> Iterator[Any]:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.dialogs = []  # every alert/confirm that fires: must stay empty
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.goto(app_url)
+    page.wait_for_selector("#question textarea", timeout=60_000)
+    yield page
+    page.close()
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def ask(page: Any, question: str) -> None:
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask-button").click()
+
+
+def finished_answer(page: Any, turn: int) -> Any:
+    """The ``turn``-th answer (1-based) once it is final: checked answer, abstention or error."""
+    answer = page.locator('#chat [data-testid="bot"]').nth(turn - 1)
+    answer.locator(".turn-final").wait_for(timeout=ANSWER_MS)
+    return answer
+
+
+def test_answer_streams_with_checked_citation(page: Any) -> None:
+    expect = playwright_api.expect
+    summary = page.locator("#index-summary")
+    expect(summary).to_contain_text("1 document", timeout=30_000)
+    shot(page, "01-start")
+    ask(page, "How many human trafficking cases were reported in Cambodia in 2005?")
+    # Sources come first: listed while the answer has no checked citation yet.
+    expect(page.locator("#sources")).to_contain_text("06PHNOMPENH657 ¶5", timeout=120_000)
+    assert page.locator("#chat a.cite-checked").count() == 0
+    shot(page, "02-sources-first")
+    page.wait_for_selector("#chat .draft", timeout=ANSWER_MS)  # the unchecked draft streams in
+    shot(page, "03-streaming")
+    answer = finished_answer(page, 1)
+    shot(page, "04-answer")
+    assert page.locator("#chat .draft").count() == 0
+    expect(answer).to_contain_text("123")
+    expect(answer.locator("a.cite-checked", has_text="06PHNOMPENH657 ¶5")).to_have_count(1)
+
+
+def test_clicking_a_citation_shows_the_paragraph_in_its_cable(page: Any) -> None:
+    expect = playwright_api.expect
+    page.locator("#chat a.cite-checked", has_text="06PHNOMPENH657 ¶5").first.click()
+    viewer = page.locator("#paragraph-view")
+    expect(viewer).to_contain_text("Reference ID", timeout=30_000)
+    for text in ("06PHNOMPENH657", "2006-04-07", "Phnom Penh", "UNCLASSIFIED",
+                 "CAMBODIAN GOVERNMENT HIGHLIGHTS", "PHUM", "123 in 2005", "Cited for:"):
+        expect(viewer).to_contain_text(text)
+    expect(viewer.locator("mark.support")).to_contain_text("123")
+    expect(viewer.locator(".para-before, .para-after").first).to_be_visible()  # the neighbours
+    page.locator("#paragraph-view").scroll_into_view_if_needed()
+    shot(page, "05-paragraph")
+    page.get_by_text("Copy the last answer as Markdown").click()
+    markdown = page.locator("#answer-markdown textarea")
+    assert "[06PHNOMPENH657 ¶5]" in markdown.input_value()
+
+
+def test_unanswerable_question_abstains_under_a_visible_filter(page: Any) -> None:
+    expect = playwright_api.expect
+    origin = page.locator("#filter-origin input")
+    origin.fill("Phnom Penh")
+    origin.press("Enter")
+    ask(page, "What is the population of Cambodia?")
+    expect(page.locator('#chat [data-testid="user"]').last).to_contain_text("Filters: origin: Phnom Penh",
+                                                                               timeout=30_000)
+    answer = finished_answer(page, 2)
+    shot(page, "06-abstention")
+    expect(answer.locator(".abstention")).to_contain_text("The indexed documents do not answer this.")
+    expect(answer.locator("a.cite-nearest").first).to_be_visible()
+    assert answer.locator("a.cite-checked").count() == 0
+
+
+def test_uploaded_file_is_searchable_and_its_markup_is_text(page: Any, tmp_path: Path) -> None:
+    expect = playwright_api.expect
+    notes = tmp_path / "lighthouse_notes.txt"
+    notes.write_text(UPLOAD_TEXT, encoding="utf-8")
+    page.get_by_role("tab", name="Add documents").click()
+    page.locator("#upload-files input[type=file]").set_input_files(str(notes))
+    expect(page.locator("#upload-files")).to_contain_text("lighthouse_notes", timeout=30_000)
+    page.locator("#upload-button").click()
+    expect(page.locator("#upload-status")).to_contain_text("Indexed lighthouse_notes.txt", timeout=300_000)
+    expect(page.locator("#upload-status")).to_contain_text("1 added")
+    expect(page.locator("#index-summary")).to_contain_text("2 documents")
+    shot(page, "07-upload")
+
+    page.get_by_role("tab", name="Search").click()
+    page.locator("#clear-filters").click()
+    page.locator("#search-query textarea").fill("Zanzibar lighthouse lanterns web page note")
+    page.locator("#search-button").click()
+    results = page.locator("#search-results")
+    expect(results).to_contain_text("47 brass lanterns", timeout=60_000)
+    expect(results).to_contain_text(PAYLOAD)  # shown as text...
+    assert results.locator("img").count() == 0  # ...not turned into an element
+    shot(page, "08-search-upload")
+
+    results.locator(".hit", has_text=PAYLOAD).locator("a.cite-chip").first.click()
+    viewer = page.locator("#paragraph-view")
+    expect(viewer.locator(".para-current")).to_contain_text(PAYLOAD, timeout=30_000)
+    assert viewer.locator("img").count() == 0
+    page.wait_for_timeout(1000)  # give an injected handler time to fire, if one had been built
+    assert page.dialogs == []
+    shot(page, "09-markup-as-text")
+
+
+class SlowBackend(FakeBackend):
+    """Holds the model long enough for other users to be seen waiting."""
+
+    def stream(self, question: str, filters: Any) -> Iterator[Any]:
+        for event in super().stream(question, filters):
+            time.sleep(0.4)
+            yield event
+
+
+def test_concurrent_questions_queue_with_a_visible_position(browser: Any, tmp_path: Path) -> None:
+    from qa.settings import load_settings
+    from qa.ui.layout import build_app
+    from qa.ui.style import CSS
+
+    expect = playwright_api.expect
+    settings = load_settings(None, {}, {"index.dir": tmp_path / "index"})
+    app = build_app(SlowBackend(), settings)
+    app.queue(default_concurrency_limit=1)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, css=CSS, ssr_mode=False,
+               quiet=True)
+    try:
+        pages = [browser.new_page(viewport={"width": 1400, "height": 1000}) for _ in range(3)]
+        for pg in pages:
+            pg.goto(f"http://127.0.0.1:{port}/")
+            pg.wait_for_selector("#question textarea", timeout=60_000)
+        for i, pg in enumerate(pages):
+            ask(pg, f"How many human trafficking cases were reported, asker {i}?")
+        expect(pages[2].locator("#chat")).to_contain_text(re.compile(r"queue: [12]/2"), timeout=10_000)
+        shot(pages[2], "10-queued")
+        for pg in pages:  # everyone is answered in turn; nobody gets an error
+            expect(pg.locator("#chat a.cite-checked").first).to_be_visible(timeout=60_000)
+            pg.close()
+    finally:
+        app.close()
