@@ -11,6 +11,7 @@ import argparse
 import importlib
 import logging
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -65,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     except QAError as exc:
         print(f"qa {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except sqlite3.DatabaseError as exc:  # a store damaged past what opening it checks
+        print(f"qa {args.command}: error: the index store is damaged ({exc}); rebuild it: qa index PATH... "
+              "--index-dir DIR --rebuild", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print(f"qa {args.command}: interrupted", file=sys.stderr)
         return 130

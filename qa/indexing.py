@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from qa.embed.windows import embedding_windows
-from qa.parse.loaders import discover_files, parse_file
+from qa.errors import QAError
+from qa.parse.loaders import discover_files, load_file
 from qa.settings import Settings
 from qa.store import vectors
 from qa.store.folder import IndexFolder, expected_manifest, rebuild_vectors
@@ -71,6 +72,7 @@ class _Pending:
     size: int
     docs: list[Document]
     replaces: bool
+    notes: list[str] = field(default_factory=list)  # what was left out of it, reported on every run
 
 
 def _sha256(path: Path) -> tuple[str, int]:
@@ -103,17 +105,46 @@ class Indexer:
         rebuild: bool = False,
         progress: Callable[[Progress], None] | None = None,
     ) -> IndexSummary:
+        """Index ``paths`` (files or folders). ``prune`` drops documents whose files are gone (a named
+        path that does not exist is an error, so a typo or an unmounted disk prunes nothing).
+        ``rebuild`` builds a new index beside the current one, which serves searches until the new one
+        replaces it in one step; a rebuild that finds nothing to index keeps the current one."""
         start = time.perf_counter()
+        absent = [str(p) for p in paths if not Path(p).exists()]
+        if prune and absent:
+            raise QAError(f"{', '.join(absent)}: no such file or folder; nothing was indexed or pruned "
+                          "(a mistyped path or an unmounted disk would otherwise drop all its documents)")
+        if rebuild and paths and len(absent) == len(paths):
+            raise QAError(f"{', '.join(absent)}: no such file or folder; nothing to rebuild from, the index "
+                          f"at {self.folder.path} is unchanged")
         with self.folder.write_lock(self.settings.index.lock_timeout_s):
-            if rebuild:
-                self.folder.clear()
-            summary = self._run_locked(paths, prune, progress)
+            self.folder = IndexFolder(self.folder.path)  # what is current now that no one else writes
+            self.folder.remove_stale()
+            if rebuild and self.folder.exists():
+                summary = self._rebuild(paths, progress)
+            else:
+                summary = self._run_locked(self.folder, paths, prune, progress)
         summary.seconds = time.perf_counter() - start
         return summary
 
-    def _run_locked(
-        self, paths: Sequence[Path], prune: bool, progress: Callable[[Progress], None] | None
-    ) -> IndexSummary:
+    def _rebuild(self, paths: Sequence[Path], progress: Callable[[Progress], None] | None) -> IndexSummary:
+        current = self.folder
+        staged = current.staging()
+        try:
+            summary = self._run_locked(staged, paths, False, progress)
+            if not summary.totals.get("documents"):
+                raise QAError(f"the rebuild found no document to index in {', '.join(map(str, paths))}; "
+                              f"the index at {current.path} is unchanged", exit_code=1)
+        except BaseException:
+            staged.discard()  # a kill -9 skips this; the next write removes the folder (remove_stale)
+            raise
+        current.publish(staged)
+        self.folder = current
+        return summary
+
+    def _run_locked(self, folder: IndexFolder, paths: Sequence[Path], prune: bool,
+                    progress: Callable[[Progress], None] | None) -> IndexSummary:
+        self.folder = folder
         summary = IndexSummary()
         expected = expected_manifest(self.settings.embed, self.embedder.name, self.embedder.dim)
         found, warnings = self.folder.check(expected, strict_parser=True)
@@ -168,17 +199,20 @@ class Indexer:
         known = self.store.file_hash(key)
         if known == digest:
             summary.unchanged += 1
+            summary.warnings += self.store.file_notes(key)  # what it left out is said on every run
             return None
-        result = parse_file(path, max_bytes=int(self.settings.index.max_file_mb * 1024 * 1024))
-        if isinstance(result, LoadFailure):
+        results = load_file(path, max_bytes=int(self.settings.index.max_file_mb * 1024 * 1024))
+        found = [r for r in results if isinstance(r, Document)]
+        failures = [r for r in results if isinstance(r, LoadFailure)]
+        if not found and failures:
             summary.failed += 1
-            summary.failures.append({"source": key, "reason": result.reason})
+            summary.failures.append({"source": key, "reason": failures[0].reason})
+            summary.warnings += [f"{f.source}: {f.reason}" for f in failures[1:]]
             return None
-        docs = [d for d in result if d.paragraphs]
-        for d in result:
-            if not d.paragraphs:
-                summary.warnings.append(f"{key}: document {d.doc_id} has no paragraphs; skipped")
-        return _Pending(key, digest, size, docs, replaces=known is not None)
+        notes = [f"{f.source}: {f.reason}; skipped" for f in failures]
+        notes += [f"{key}: document {d.doc_id} has no paragraphs; skipped" for d in found if not d.paragraphs]
+        summary.warnings += notes
+        return _Pending(key, digest, size, [d for d in found if d.paragraphs], known is not None, notes)
 
     def _windows(self, batch: list[_Pending]) -> int:
         return sum(len(p.text) // 900 + 1 for item in batch for d in item.docs for p in d.paragraphs)
@@ -192,9 +226,10 @@ class Indexer:
                 owner = self.store.document_owner(doc.doc_id)
                 if doc.doc_id in seen_ids or (owner not in (None, item.path) and Path(owner).exists()):
                     summary.skipped_docs += 1
-                    summary.warnings.append(
-                        f"{item.path}: document {doc.doc_id} is already indexed from {owner or 'this batch'}; skipped"
-                    )
+                    where = owner or "this batch"
+                    note = f"{item.path}: document {doc.doc_id} is already indexed from {where}; skipped"
+                    summary.warnings.append(note)
+                    item.notes.append(note)
                     continue
                 seen_ids.add(doc.doc_id)
                 kept.append(doc)
@@ -235,6 +270,7 @@ class Indexer:
                         para_ids[(item_i, doc_i, para_i)] = pid
                     summary.new_paragraphs += len(doc.paragraphs)
                 self.store.record_file(item.path, item.content_hash, item.size, _now())
+                self.store.set_file_notes(item.path, item.notes)
                 if item.replaces:
                     summary.updated += 1
                 else:
@@ -251,8 +287,13 @@ class Indexer:
             )
 
     def _prune(self, summary: IndexSummary) -> None:
-        gone = [f for f in self.store.files() if not Path(f).exists()]
+        known = self.store.files()
+        gone = [f for f in known if not Path(f).exists()]
         if not gone:
+            return
+        if len(gone) == len(known):
+            summary.warnings.append(f"all {len(known)} indexed files are missing (a moved folder or an unmounted "
+                                    "disk?); nothing was pruned: use --rebuild to index from a new place")
             return
         removed: list[int] = []
         with self.store.transaction():

@@ -30,7 +30,7 @@ class IndexSettings:
     lock_timeout_s: float = field(
         default=0.0, metadata={"help": "how long a second `qa index` waits for the lock before giving up"}
     )
-    commit_every: int = field(default=200, metadata={"help": "documents per committed batch"})
+    commit_every: int = field(default=200, metadata={"min": 1, "help": "documents per committed batch"})
     max_file_mb: float = field(default=200.0, metadata={"help": "files larger than this are skipped"})
 
 
@@ -40,9 +40,9 @@ class EmbedSettings:
         default=None,
         metadata={"help": "local sentence-transformers folder; empty means the packaged all-MiniLM-L6-v2"},
     )
-    batch_size: int = field(default=64, metadata={"help": "texts per encode batch"})
-    window_tokens: int = field(default=256, metadata={"help": "tokens per embedded window"})
-    window_overlap: int = field(default=32, metadata={"help": "tokens shared by consecutive windows"})
+    batch_size: int = field(default=64, metadata={"min": 1, "help": "texts per encode batch"})
+    window_tokens: int = field(default=256, metadata={"min": 16, "help": "tokens per embedded window"})
+    window_overlap: int = field(default=32, metadata={"min": 0, "help": "tokens shared by consecutive windows"})
     quantize: str = field(
         default="int8",
         metadata={"help": "inference precision: int8 (ONNX Runtime, fast), bf16 or fp32 (sentence-transformers)"},
@@ -63,13 +63,13 @@ class EmbedSettings:
 
 @dataclass
 class SearchSettings:
-    k: int = field(default=10, metadata={"help": "results returned"})
+    k: int = field(default=10, metadata={"min": 1, "max": 1000, "help": "results returned"})
     dense_weight: float = field(default=1.0, metadata={"help": "weight of the dense ranking in RRF"})
     lexical_weight: float = field(
         default=1.5, metadata={"help": "weight of the BM25 ranking in RRF (1.5 beat 1.0 on squad2-dev recall@1/5)"}
     )
     rrf_k: int = field(default=60, metadata={"help": "reciprocal-rank-fusion constant"})
-    candidates: int = field(default=100, metadata={"help": "candidates taken from each ranker"})
+    candidates: int = field(default=100, metadata={"min": 1, "help": "candidates taken from each ranker"})
 
 
 @dataclass
@@ -90,8 +90,11 @@ class LLMSettings:
 
 @dataclass
 class AnswerSettings:
-    k: int = field(default=5, metadata={"help": "passages shown to the model"})
+    k: int = field(default=5, metadata={"min": 1, "max": 50, "help": "passages shown to the model"})
     prompt: str = field(default="answer", metadata={"help": "prompt template name (files <name>.*.txt)"})
+    max_question_chars: int = field(
+        default=1000, metadata={"min": 1, "help": "longest question accepted (a long one holds the model for minutes)"}
+    )
     prompts_dir: Path | None = field(
         default=None, metadata={"help": "a folder of your own prompt files; empty means the packaged qa/prompts"}
     )
@@ -145,7 +148,7 @@ class AnswerSettings:
 @dataclass
 class ServeSettings:
     host: str = field(default="127.0.0.1", metadata={"help": "address the app binds to"})
-    port: int = field(default=7860, metadata={"help": "port the app listens on"})
+    port: int = field(default=7860, metadata={"min": 1, "max": 65535, "help": "port the app listens on"})
     auth: str | None = field(
         default=None, metadata={"help": "user:pass; required when binding to a non-loopback address"}
     )
@@ -209,7 +212,13 @@ def _set(settings: Settings, section: str, key: str, value: Any, where: str) -> 
     if key not in hints:
         known = ", ".join(f.name for f in dataclasses.fields(sect))
         raise QAError(f"{where}: unknown setting {section}.{key} (known: {known})")
-    setattr(sect, key, _convert(value, hints[key], f"{section}.{key} ({where})"))
+    converted = _convert(value, hints[key], f"{section}.{key} ({where})")
+    meta = next(f.metadata for f in dataclasses.fields(sect) if f.name == key)
+    low, high = meta.get("min"), meta.get("max")
+    if converted is not None and ((low is not None and converted < low) or (high is not None and converted > high)):
+        bounds = f"at least {low}" if high is None else f"from {low} to {high}"
+        raise QAError(f"setting {section}.{key} ({where}): {value!r} is out of range; it must be {bounds}")
+    setattr(sect, key, converted)
 
 
 def load_settings(

@@ -37,3 +37,27 @@ def test_bool_and_optional_from_env() -> None:
     assert s.embed.with_subject is True and s.serve.auth is None
     with pytest.raises(QAError):
         load_settings(None, {"QA_EMBED__WITH_SUBJECT": "perhaps"}, {})
+
+
+@pytest.mark.parametrize(("name", "value"), [("QA_SEARCH__K", "-5"), ("QA_ANSWER__K", "0"), ("QA_PORT", "70000"),
+                                             ("QA_EMBED__WINDOW_TOKENS", "3")])
+def test_out_of_range_numbers_are_refused(name: str, value: str) -> None:
+    with pytest.raises(QAError, match="out of range"):
+        load_settings(None, {name: value}, {})
+
+
+def test_search_k_flag_is_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    from qa.cli import main
+
+    assert main(["search", "anything", "-k", "-5"]) == 2
+    assert "search.k" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 1001])
+def test_a_bad_question_is_refused_before_any_model_loads(question: str, tmp_path, capsys) -> None:
+    """The model named does not exist: a refusal of the question, not of the model, shows the order."""
+    from qa.cli import main
+
+    code = main(["ask", question, "--model", str(tmp_path / "absent.gguf"), "--index-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and ("empty" in err or "answer.max_question_chars" in err), err

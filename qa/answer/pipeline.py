@@ -23,6 +23,7 @@ import numpy as np
 from qa.answer.llm.llama import GenerationStats, Generator
 from qa.answer.passages import Candidate, choose_sentences, rank_sentences, select
 from qa.embed.loading import Embedder
+from qa.errors import QAError
 from qa.grounding.checks import (
     CheckModel,
     Chooser,
@@ -81,6 +82,17 @@ class VectorCache:
             for text, vec in zip(todo, np.asarray(self.embedder.encode(todo), dtype=np.float32), strict=True):
                 self._vectors[text] = vec
         return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
+
+
+def checked_question(question: str, settings: AnswerSettings) -> str:
+    """The question, stripped; an empty or over-long one is a QAError (before any model is loaded)."""
+    text = question.strip()
+    if not text:
+        raise QAError("the question is empty")
+    if len(text) > settings.max_question_chars:
+        raise QAError(f"the question is {len(text):,} characters long; the limit is {settings.max_question_chars:,} "
+                      "(setting answer.max_question_chars): ask it shorter")
+    return text
 
 
 def is_abstention(text: str) -> bool:
@@ -142,7 +154,7 @@ class Answerer:
 
     def stream(self, question: str, k: int | None = None, filters: Filters | None = None) -> Iterator[Event]:
         """Sources first, then the model's draft piece by piece, then the checked Answer."""
-        run = _Run(question.strip(), time.perf_counter(),
+        run = _Run(checked_question(question, self.settings), time.perf_counter(),
                    documents=CitedDocuments(self.retriever, self.settings.common_term_share))
         k = k or self.settings.k
         run.hits = self.retriever.search(run.question, k, filters)

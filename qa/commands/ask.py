@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.commands.filter_args import add_filter_arguments, filters_from_args
+from qa.errors import QAError
 from qa.settings import Settings
 from qa.types import Answer
 
@@ -31,22 +32,27 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.answer.pipeline import checked_question
     from qa.wiring import open_answerer
 
+    if args.question != "-":
+        checked_question(args.question, settings.answer)  # refused before the model loads
     filters = filters_from_args(args)
     answerer = open_answerer(settings)
     answerer.warm_up()  # restores the evaluated prompt prefix from the cache when it can
     if args.question == "-":
+        failed = 0
         for line in sys.stdin:
             question = line.strip()
-            if question:
-                answer = answerer.ask(question, settings.answer.k, filters)
-                print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
-        return 0
-    if not args.question.strip():
-        from qa.errors import QAError
-
-        raise QAError("the question is empty")
+            if not question:
+                continue
+            try:
+                out = answerer.ask(question, settings.answer.k, filters).to_json()
+            except QAError as exc:  # one bad line is reported in its place; the others are answered
+                failed += 1
+                out = {"question": question[:200], "error": str(exc)}
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+        return 1 if failed else 0
     answer = answerer.ask(args.question, settings.answer.k, filters)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))

@@ -17,7 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders (.txt .md .jsonl .csv)")
     parser.add_argument("--index-dir", type=Path, help="index folder (default: index/default, $QA_INDEX_DIR)")
     parser.add_argument("--prune", action="store_true", help="drop documents whose files no longer exist")
-    parser.add_argument("--rebuild", action="store_true", help="discard the existing index first")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="build a new index from PATHS beside the current one and switch to it when done "
+                             "(the current one serves searches until then, and stays if the rebuild fails)")
     parser.add_argument("--status", action="store_true", help="describe the index and exit")
     parser.add_argument("--wait", type=float, help="seconds to wait for another running qa index")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -90,8 +92,13 @@ def _status(settings: Settings, as_json: bool) -> int:
     finally:
         store.close()
     if as_json:
-        print(json.dumps(info))
-    else:
-        for key, value in info.items():
-            print(f"{key:>15}: {value}")
+        print(json.dumps(info, ensure_ascii=False))
+        return 0
+    left_out = info.pop("left_out")
+    for key, value in info.items():
+        print(f"{key:>15}: {value}")
+    if left_out:
+        print(f"\nleft out of the index ({len(left_out)}):")
+        for note in left_out:
+            print(f"  {note}")
     return 0

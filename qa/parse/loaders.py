@@ -28,7 +28,7 @@ from qa.types import Document, LoadFailure, Paragraph
 log = logging.getLogger(__name__)
 
 # Bump whenever parsing output changes: the index manifest records it, so a stale index is detected.
-PARSER_VERSION = "cables-1"
+PARSER_VERSION = "cables-2"  # 2: body text a preamble field took in becomes ¶1
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
@@ -51,6 +51,17 @@ def is_readable_type(name: str) -> bool:
     """Whether a file of this name is one the loaders read (``KNOWN_SUFFIXES``: ``.txt``, ``.md``,
     ``.jsonl``, ``.jsonl.gz``, ``.csv`` and their spellings); the indexer and the app's uploads agree."""
     return _suffix(Path(name)) in KNOWN_SUFFIXES
+
+
+def clean_id(raw: str) -> str:
+    """A document id as one printable line: control characters and runs of white space (a newline in
+    a file name or a JSON id) become one space."""
+    return " ".join("".join(c if c.isprintable() else " " for c in raw).split())
+
+
+def id_from_name(name: str) -> str:
+    """A document id from a file name: the part before the first dot (``clean_id``)."""
+    return clean_id(Path(name).name.split(".")[0]) or "document"
 
 
 def _id_hint(stem: str) -> str | None:
@@ -120,7 +131,7 @@ def load_jsonl(path: Path) -> Iterator[Document | LoadFailure]:
             if not isinstance(record, dict) or not isinstance(record.get("text"), str):
                 yield LoadFailure(source, f"line {number} has no \"text\" string")
                 continue
-            yield _jsonl_document(record, source, f"{path.stem.split('.')[0]}-{number}")
+            yield _jsonl_document(record, source, f"{id_from_name(path.name)}-{number}")
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         yield LoadFailure(str(path), f"could not read the file ({exc})")
 
@@ -128,7 +139,8 @@ def load_jsonl(path: Path) -> Iterator[Document | LoadFailure]:
 def _jsonl_document(record: dict[str, Any], source: str, fallback_id: str) -> Document:
     text = record["text"]
     raw_id = record.get("id", record.get("doc_id"))
-    doc_id = str(raw_id) if raw_id not in (None, "") else fallback_id
+    doc_id = clean_id(str(raw_id)) if raw_id not in (None, "") else ""
+    doc_id = doc_id or fallback_id
     extra = {k: v for k, v in record.items() if k not in ("text", "id", "doc_id")}
     if looks_like_cable(text):
         doc = parse_cable(text, source, id_hint=doc_id)
@@ -198,7 +210,7 @@ def load_file(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES
         if decoded.text is None:
             return [LoadFailure(source, decoded.error or "the file could not be decoded")]
         warnings = [decoded.warning] if decoded.warning else []
-        return [parse_any_text(decoded.text, source, path.name.split(".")[0], suffix, warnings)]
+        return [parse_any_text(decoded.text, source, id_from_name(path.name), suffix, warnings)]
     except OSError as exc:
         return [LoadFailure(source, f"could not read the file ({exc.strerror or exc})")]
     except Exception as exc:  # a parser bug must not stop a run over thousands of files
@@ -271,7 +283,7 @@ def read_text_file(data: bytes, name: str) -> Document | LoadFailure:
         return LoadFailure(name, decoded.error or "the file could not be decoded")
     suffix = _suffix(Path(name))
     try:
-        return parse_any_text(decoded.text, name, Path(name).name.split(".")[0], suffix,
+        return parse_any_text(decoded.text, name, id_from_name(name), suffix,
                               [decoded.warning] if decoded.warning else [])
     except Exception as exc:  # same reason as in load_file
         log.exception("parsing %s failed", name)

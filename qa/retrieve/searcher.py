@@ -75,6 +75,7 @@ class Searcher:
         self.manifest = manifest
         self.warnings = warnings
         self.generation = store.generation
+        self.expected = manifest  # what a rebuilt index must match to be picked up by ``refresh``
         self._lock = threading.RLock()
 
     @classmethod
@@ -86,18 +87,30 @@ class Searcher:
             from qa.embed.loading import load_embedder
 
             embedder = load_embedder(settings.embed)
-        found, warnings = folder.check(expected_manifest(settings.embed, embedder.name, embedder.dim),
-                                       strict_parser=False)
+        expected = expected_manifest(settings.embed, embedder.name, embedder.dim)
+        found, warnings = folder.check(expected, strict_parser=False)
         assert found is not None
         for w in warnings:
             log.warning(w)
-        store = folder.open_store()
+        store = folder.open_store(readonly=True)
         faiss_index = folder.load_vectors(store, embedder.dim)
-        return cls(folder, store, faiss_index, embedder, settings.search, found, warnings)
+        searcher = cls(folder, store, faiss_index, embedder, settings.search, found, warnings)
+        searcher.expected = expected
+        return searcher
 
     def refresh(self) -> bool:
-        """Pick up changes another process (or the app's upload) committed; True when something changed."""
+        """Pick up what another process (or the app's upload) committed, and a rebuild's new index;
+        True when something changed."""
         with self._lock:
+            now = IndexFolder(self.folder.path)
+            if now.data != self.folder.data:  # a rebuild published a new index: open it instead
+                found, _ = now.check(self.expected, strict_parser=False)  # made with other settings: refuse
+                self.store.close()
+                self.folder, self.store = now, now.open_store(readonly=True)
+                self.faiss = now.load_vectors(self.store, self.embedder.dim)
+                self.manifest = found or self.manifest
+                self.generation = self.store.generation
+                return True
             gen = self.store.generation
             if gen == self.generation:
                 return False
@@ -113,10 +126,12 @@ class Searcher:
         self, query: str, k: int | None = None, filters: Filters | None = None, mode: Mode = "hybrid"
     ) -> list[Hit]:
         """The ``k`` best paragraphs for ``query`` under ``filters``, best first."""
-        k = k or self.settings.k
+        k = self.settings.k if k is None else k
         query = query.strip()
         if not query:
             raise QAError("the query is empty")
+        if not 1 <= k <= 1000:
+            raise QAError(f"k={k}: ask for 1 to 1000 results")
         with self._lock:
             ranked = self._rank(query, k, filters, mode)
             return self._hits(ranked[:k])

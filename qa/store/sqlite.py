@@ -12,79 +12,16 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from qa.store.filter_sql import filter_clause
+from qa.store.schema import REQUIRED_TABLES, SCHEMA, StoredParagraph, citation_metadata, text_or_none, vec_blob
 from qa.types import Document, Filters, Paragraph
 
 log = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS files (
-    path TEXT PRIMARY KEY, content_hash TEXT NOT NULL, size INTEGER NOT NULL, indexed_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS documents (
-    id INTEGER PRIMARY KEY,
-    doc_id TEXT NOT NULL UNIQUE,
-    file TEXT NOT NULL,
-    source TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    title TEXT,
-    created TEXT,
-    origin TEXT,
-    classification TEXT,
-    metadata TEXT NOT NULL,
-    warnings TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS documents_file ON documents(file);
-CREATE INDEX IF NOT EXISTS documents_created ON documents(created);
-CREATE TABLE IF NOT EXISTS doc_tags (doc INTEGER NOT NULL, tag TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS doc_tags_tag ON doc_tags(tag);
-CREATE INDEX IF NOT EXISTS doc_tags_doc ON doc_tags(doc);
-CREATE TABLE IF NOT EXISTS paragraphs (
-    id INTEGER PRIMARY KEY,
-    doc INTEGER NOT NULL,
-    n INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    marking TEXT,
-    section TEXT
-);
-CREATE INDEX IF NOT EXISTS paragraphs_doc ON paragraphs(doc, n);
-CREATE TABLE IF NOT EXISTS vectors (
-    id INTEGER PRIMARY KEY,
-    paragraph INTEGER NOT NULL,
-    text_hash TEXT NOT NULL,
-    vec BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS vectors_paragraph ON vectors(paragraph);
-CREATE INDEX IF NOT EXISTS vectors_hash ON vectors(text_hash);
-CREATE VIRTUAL TABLE IF NOT EXISTS paragraphs_fts USING fts5(text, tokenize = 'porter unicode61');
-"""
-
-
-@dataclass
-class StoredParagraph:
-    """A paragraph as stored, with its document's citation metadata."""
-
-    id: int
-    doc_id: str
-    n: int
-    text: str
-    marking: str | None
-    section: str | None
-    metadata: dict[str, Any]
-
-
-def _vec_blob(vec: np.ndarray) -> bytes:
-    # float16 halves the store; vectors are normalised, so the precision loss is ~1e-3 in cosine.
-    return np.asarray(vec, dtype=np.float16).tobytes()
 
 
 class Store:
@@ -98,11 +35,25 @@ class Store:
         if not readonly:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.executescript(_SCHEMA)
+            self.conn.executescript(SCHEMA)
             self.conn.commit()
 
     def close(self) -> None:
         self.conn.close()
+
+    def problem(self, *, thorough: bool = False) -> str | None:
+        """What is wrong with the file, or None: every table answers a query; ``thorough`` adds
+        SQLite's ``quick_check`` (reads every page: for writers, not for each search)."""
+        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        missing = sorted(REQUIRED_TABLES - tables)
+        if missing:
+            return f"no {', '.join(missing)} table{'s' if len(missing) > 1 else ''}: not an index store"
+        self.counts()
+        if thorough:
+            verdict = [r[0] for r in self.conn.execute("PRAGMA quick_check(5)")]
+            if verdict != ["ok"]:
+                return "; ".join(verdict)
+        return None
 
     # ---- meta -------------------------------------------------------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:
@@ -142,6 +93,22 @@ class Store:
             (path, content_hash, size, when),
         )
 
+    def set_file_notes(self, path: str, notes: Iterable[str]) -> None:
+        """What indexing a file left out (bad lines, documents with no paragraphs...), kept so every
+        later run reports it again and ``qa index --status`` lists it."""
+        self.conn.execute("DELETE FROM file_notes WHERE path = ?", (path,))
+        self.conn.executemany("INSERT INTO file_notes(path, note) VALUES (?, ?)", [(path, n) for n in notes])
+
+    def file_notes(self, path: str | None = None, limit: int = 10_000) -> list[str]:
+        """The notes of one file, or of all files; none in a store made before notes were kept."""
+        sql, args = "SELECT note FROM file_notes", []
+        if path is not None:
+            sql, args = sql + " WHERE path = ?", [path]
+        try:
+            return [r[0] for r in self.conn.execute(f"{sql} ORDER BY rowid LIMIT ?", [*args, limit])]
+        except sqlite3.OperationalError:  # an older store, opened read-only: it has no notes table yet
+            return []
+
     def document_owner(self, doc_id: str) -> str | None:
         """The file a document id was indexed from, if it is in the index."""
         row = self.conn.execute("SELECT file FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
@@ -154,6 +121,7 @@ class Store:
         for doc in docs:
             vector_ids += self._remove_document(doc)
         self.conn.execute("DELETE FROM files WHERE path = ?", (path,))
+        self.conn.execute("DELETE FROM file_notes WHERE path = ?", (path,))
         return vector_ids
 
     def _remove_document(self, doc: int) -> list[int]:
@@ -184,9 +152,9 @@ class Store:
                 doc.source,
                 doc.kind,
                 doc.title,
-                _text(md.get("created")),
-                _text(md.get("origin")),
-                _text(md.get("classification")),
+                text_or_none(md.get("created")),
+                text_or_none(md.get("origin")),
+                text_or_none(md.get("classification")),
                 json.dumps(md, ensure_ascii=False, default=str),
                 json.dumps(doc.warnings, ensure_ascii=False),
             ),
@@ -213,7 +181,7 @@ class Store:
         for pid, text_hash, vec in rows:
             cur = self.conn.execute(
                 "INSERT INTO vectors(paragraph, text_hash, vec) VALUES (?, ?, ?)",
-                (pid, text_hash, _vec_blob(vec)),
+                (pid, text_hash, vec_blob(vec)),
             )
             out.append(int(cur.lastrowid))
         return out
@@ -266,7 +234,7 @@ class Store:
                 f" FROM paragraphs p JOIN documents d ON d.id = p.doc WHERE p.id IN ({marks})",
                 chunk,
             ):
-                out[r[0]] = StoredParagraph(r[0], r[1], r[2], r[3], r[4], r[5], _citation_metadata(r))
+                out[r[0]] = StoredParagraph(r[0], r[1], r[2], r[3], r[4], r[5], citation_metadata(r))
         return out
 
     def paragraph_for_vectors(self, vector_ids: Iterable[int]) -> dict[int, int]:
@@ -373,18 +341,3 @@ class Store:
             [*doc_ids, *args],
         ).fetchall()
         return [r[0] for r in rows]
-
-
-def _text(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
-
-
-def _citation_metadata(row: sqlite3.Row | tuple) -> dict[str, Any]:
-    md = json.loads(row[6])
-    return {
-        "subject": md.get("subject") or row[7],
-        "origin": md.get("origin"),
-        "created": md.get("created"),
-        "classification": md.get("classification"),
-        "tags": md.get("tags") or [],
-    }

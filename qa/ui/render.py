@@ -228,6 +228,8 @@ def render_summary(summary: Mapping[str, Any] | None, model: str = "") -> str:
     ]
     if model:
         parts.append(f"model {model}")
+    if summary.get("left_out"):  # said until fixed: a skipped document is never silently missing
+        parts.append(f"{_count(len(summary['left_out']), 'piece')} left out (qa index --status lists them)")
     return f'<div class="index-summary">Index: {esc(" · ".join(parts))}</div>'
 
 

@@ -7,9 +7,11 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
 from conftest import CABLES, SEED, needs_shared
 
 from qa.cli import main
+from qa.parse.decoding import decode_bytes
 from qa.parse.loaders import (
     PARSER_VERSION,
     discover_files,
@@ -170,3 +172,28 @@ def test_real_corpus_files_load_as_cables():
     docs = [parse_file(p) for p in paths]
     assert all(isinstance(d, list) and d[0].kind == "cable" for d in docs)
     assert sum(d[0].doc_id == p.stem for d, p in zip(docs, paths, strict=True)) == len(paths)
+
+
+@pytest.mark.parametrize(("data", "encoding", "expected"), [
+    ("El señor Pérez llegó a la reunión.".encode("latin-1"), "cp1252", "El señor Pérez llegó a la reunión."),
+    ("Příliš žluťoučký kůň úpěl ďábelské ódy.".encode("cp1250"), "cp1250", "Příliš žluťoučký kůň"),
+    ("Привет, как дела? Это текст на русском языке.".encode("cp1251"), "cp1251", "Привет, как дела?"),
+    (("Ça va très bien. Les élèves sont là. " * 3).encode("utf-8") + b"\xff", "utf-8", "Ça va très bien."),
+    ("UTF-16 with no byte-order mark at all.".encode("utf-16-le"), "utf-16-le", "UTF-16 with no byte-order"),
+    ("UTF-16 with no byte-order mark at all.".encode("utf-16-be"), "utf-16-be", "UTF-16 with no byte-order"),
+])
+def test_encodings_are_read_as_written(data: bytes, encoding: str, expected: str) -> None:
+    """Latin-1 is not guessed as cp1250, UTF-8 with one bad byte stays UTF-8, UTF-16 needs no BOM."""
+    decoded = decode_bytes(data)
+    assert (decoded.encoding, decoded.text.startswith(expected)) == (encoding, True), decoded
+    assert decoded.warning  # the user is told it was not plain UTF-8
+
+
+def test_a_newline_in_a_file_name_stays_out_of_the_id(tmp_path: Path) -> None:
+    path = tmp_path / "notes\nfrom\tMadrid.txt"
+    path.write_text("A paragraph about Madrid.\n")
+    (doc,) = load_file(path)
+    assert doc.doc_id == "notes from Madrid" and doc.doc_id.isprintable()
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"id": "a\nb", "text": "Some text."}) + "\n")
+    assert [d.doc_id for d in load_file(rows)] == ["a b"]

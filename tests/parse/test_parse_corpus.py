@@ -27,6 +27,9 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 DTG_LINE = re.compile(r"^[ \t]*(?:[ZOPR] +){1,3}\d{6}Z ?[A-Z]{3} ?\d{2}\b", re.M)
 PILCROW = re.compile(r"^[ \t]*¶(\d+)", re.M)
 TAGS_ANYWHERE = re.compile(r"\bTAGS?\b:?[ \t]+[A-Z]")
+# A line of running prose (eight words in lower case) is body text, never header: a cable holding one
+# must not end up with no paragraph.
+PROSE_WORD = re.compile(r"\b[a-z]{3,}\b")
 # What must never be paragraph text.
 NOT_TEXT = {
     "TAGS line": re.compile(r"^[ \t]*TAGS?\b[: ]|\bTAGS: [A-Z]{4} [A-Z]{2,4}\b", re.M),
@@ -87,8 +90,8 @@ def measure() -> dict:
     n = len(rows)
     counts = dict.fromkeys(
         ["id_text", "id_file", "dtg", "created", "subject", "subject_quirk", "tags", "tags_quirk",
-         "pilcrow", "paragraphs", "n_paragraphs_sanity"], 0)
-    kinds = ("id", "created", "subject", "tags", "paragraphs", "failures")
+         "pilcrow", "paragraphs", "n_paragraphs_sanity", "no_paragraph"], 0)
+    kinds = ("id", "created", "subject", "tags", "paragraphs", "failures", "body_lost")
     mismatches: dict[str, list] = {k: [] for k in kinds}
     for row in rows:
         truth_id, text = row["id"], row["text"]
@@ -124,6 +127,11 @@ def measure() -> dict:
             mismatches["tags"].append([truth_id, row["tags"], meta["tags"], "viewer fault"])
         else:
             mismatches["tags"].append([truth_id, row["tags"], meta["tags"], "mismatch"])
+        if not doc.paragraphs:
+            counts["no_paragraph"] += 1
+            prose = [line for line in text.splitlines() if len(PROSE_WORD.findall(line)) >= 8]
+            if prose:
+                mismatches["body_lost"].append([truth_id, prose[0][:200]])
         markers = [int(x) for x in PILCROW.findall(text)]
         counts["n_paragraphs_sanity"] += len(markers) == row["n_paragraphs"]
         if markers:
@@ -201,6 +209,13 @@ def test_viewer_paragraph_count_is_the_pilcrow_count():
     """Sanity check on the measure itself: the viewer's n_paragraphs counts line-start ¶ markers."""
     result = measure()
     assert result["counts"]["n_paragraphs_sanity"] == result["cables"]
+
+
+def test_no_cable_with_body_text_ends_with_no_paragraph():
+    result = measure()
+    lost = result["mismatches"]["body_lost"]
+    empty = result["counts"]["no_paragraph"]
+    assert lost == [], f"{len(lost)} of {empty} cables with no paragraph hold prose: {lost[:5]}"
 
 
 def test_report_written():

@@ -132,6 +132,68 @@ def test_kill_9_mid_index_leaves_a_searchable_index_and_rerun_finishes(tmp_path:
     assert status["vector_index"]["generation"] == status["generation"]
 
 
+def _staged_generation(idx: Path) -> int:
+    """The generation of the newest data folder a rebuild is writing (-1 when there is none yet)."""
+    staged = sorted(d for d in idx.glob("data-*") if d.is_dir() and (idx / "current").resolve() != d.resolve())
+    return generation(staged[-1]) if staged else -1
+
+
+@needs_shared()
+@pytest.mark.parametrize("kill_at", [0, 1, 3])  # staging folder made, first batch in it, third batch in it
+def test_kill_9_during_rebuild_leaves_the_old_index_searchable(tmp_path: Path, kill_at: int) -> None:
+    src = tmp_path / "cables"
+    src.mkdir()
+    for f in sorted(CABLES.glob("*.txt"))[:80]:
+        shutil.copy(f, src)
+    idx = tmp_path / "idx"
+    assert qa("index", str(SEED), "--index-dir", str(idx)).returncode == 0
+    env = os.environ | {"QA_INDEX__COMMIT_EVERY": "10"}
+    proc = subprocess.Popen([*QA, "index", str(src), "--index-dir", str(idx), "--rebuild"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 600
+    while _staged_generation(idx) < kill_at and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the rebuild finished before it could be killed; use more files"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    res = qa("search", "trafficking cases 2005", "--index-dir", str(idx), "--json", "-k", "3")
+    assert res.returncode == 0, res.stderr  # the old index, whole
+    assert {json.loads(line)["doc_id"] for line in res.stdout.splitlines()} == {"06PHNOMPENH657"}
+    again = qa("index", str(src), "--index-dir", str(idx), "--rebuild", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["totals"]["documents"] == 80
+    assert len([d for d in idx.glob("data-*") if d.is_dir()]) == 1  # the killed run's folder is gone
+    res = qa("search", "trafficking cases 2005", "--index-dir", str(idx), "--json", "-k", "3")
+    assert res.returncode == 0 and "06PHNOMPENH657" not in res.stdout  # the new index, whole
+
+
+def test_rebuild_from_a_missing_folder_keeps_the_index(tmp_path: Path) -> None:
+    idx = tmp_path / "idx"
+    assert qa("index", str(SEED), "--index-dir", str(idx)).returncode == 0
+    res = qa("index", str(tmp_path / "not-there"), "--index-dir", str(idx), "--rebuild")
+    assert res.returncode == 2 and "unchanged" in res.stderr and "Traceback" not in res.stderr
+    res = qa("index", str(tmp_path / "not-there"), "--index-dir", str(idx), "--prune")
+    assert res.returncode == 2 and "nothing was indexed or pruned" in res.stderr
+    status = json.loads(qa("index", "--status", "--index-dir", str(idx), "--json").stdout)
+    assert status["documents"] == 1
+
+
+def test_a_zero_byte_store_is_refused_not_recreated(tmp_path: Path) -> None:
+    idx = tmp_path / "idx"
+    assert qa("index", str(SEED), "--index-dir", str(idx)).returncode == 0
+    for f in idx.glob("store.sqlite*"):
+        f.unlink()
+    (idx / "store.sqlite").write_bytes(b"")
+    for args in (("search", "trafficking"), ("index", "--status"), ("index", str(SEED))):
+        res = qa(*args, "--index-dir", str(idx))
+        assert res.returncode == 3, (args, res.stderr)
+        assert "damaged" in res.stderr and "--rebuild" in res.stderr and "Traceback" not in res.stderr
+        assert (idx / "store.sqlite").stat().st_size == 0
+    assert qa("index", str(SEED), "--index-dir", str(idx), "--rebuild").returncode == 0
+    assert qa("search", "trafficking", "--index-dir", str(idx)).returncode == 0
+
+
 def test_second_writer_stops_with_a_clear_message(tmp_path: Path) -> None:
     idx = tmp_path / "idx"
     idx.mkdir()

@@ -28,6 +28,7 @@ from qa.parse.cable.paragraphs import (
     build_unnumbered,
     choose_numbers,
     find_candidates,
+    join_lines,
     take_signer,
 )
 from qa.parse.cable.preamble import (
@@ -36,6 +37,7 @@ from qa.parse.cable.preamble import (
     Preamble,
     decl_year,
     parse_preamble,
+    swallowed_prose,
 )
 from qa.parse.cable.records import REFID, REFID_PARTS, Record, strip_record
 from qa.text import MONTHS
@@ -283,6 +285,9 @@ def parse_cable(text: str, source: str = "", id_hint: str | None = None) -> Docu
         paragraphs = build_unnumbered(rest)
         if paragraphs:
             warnings.append("the cable has no paragraph numbers; paragraphs were numbered in order")
+    if not paragraphs and (prose := swallowed_prose(body[:pre.end])):
+        warnings.append("no paragraph found after the preamble; its body text, found in the preamble, is ¶1")
+        paragraphs = [Paragraph(n=1, text=join_lines(prose.split("\n")))]
     if not paragraphs:
         warnings.append("no paragraph text found")
 

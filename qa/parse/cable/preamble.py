@@ -205,3 +205,36 @@ def _looks_like_distribution(line: str) -> bool:
     text = line.strip()
     letters = sum(c.isalpha() for c in text) or 1
     return len(text) < 150 and len(_LOWER.findall(text)) / letters < 0.3
+
+
+# The reason that ends a "Classified By" line: "for reasons 1.4 (b) and (d).", "per 1.4 (b)".
+_REASON = re.compile(r"(?i)\b1\s?\.\s?[45]\s*(?:[(\[]?[a-h][)\]]?(?:\s*(?:,|and|&|/)\s*[(\[]?[a-h][)\]]?)*)?\s*\.?")
+_PROSE_WORD = re.compile(r"[a-z]{2}")
+_PROSE_WINDOW, _PROSE_NEED = 8, 6  # 6 of 8 words in lower case: prose, not a header field or a routing list
+
+
+def swallowed_prose(lines: list[str]) -> str | None:
+    """Body text that a preamble field took in (on the REF line, after a "Classified By" reason, in
+    a distribution note): from the first stretch of running prose to the end of the preamble.
+
+    Header fields are in capitals (SUBJECT, TAGS, routing, reference lists), so a stretch where most
+    words are lower case is a sentence of the body. A cable whose paragraphs were not found is
+    searchable by that text instead of silently empty.
+    """
+    kept = []
+    for line in lines:
+        if TAGS_LINE.match(line) or EO_LINE.match(line):
+            continue
+        if CLASSIFIED_BY_LINE.match(line):
+            reason = _REASON.search(line)
+            line = line[reason.end():] if reason else ""
+        kept.append(line)
+    text = "\n".join(kept)
+    words = list(re.finditer(r"\S+", text))
+    lower = [bool(_PROSE_WORD.search(w.group())) for w in words]
+    for i in range(len(words) - _PROSE_WINDOW + 1):
+        if lower[i] and sum(lower[i:i + _PROSE_WINDOW]) >= _PROSE_NEED:
+            before = words[i - 1].group() if i else ""
+            start = i - 1 if before.isalpha() else i  # "We delivered", "POLOFF delivered"
+            return text[words[start].start():].strip()
+    return None
