@@ -155,9 +155,11 @@ class Sentence:
     text: str
     citations: list[Citation]
     supported: bool
+    quoted: bool = False  # the cited paragraph's own words, quoted when the model's answer was rejected
 
     def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "supported": self.supported, "citations": [c.to_json() for c in self.citations]}
+        return {"text": self.text, "supported": self.supported, "quoted": self.quoted,
+                "citations": [c.to_json() for c in self.citations]}
 
 
 @dataclass
@@ -188,7 +190,8 @@ class Answer:
         """For display: each accepted sentence followed by its citations, ``... 123 [06PHNOMPENH657 ¶5].``"""
         if self.abstained:
             return self.answer
-        parts = [_labelled(s.text, [c.label for c in s.citations]) for s in self.sentences if s.supported]
+        parts = [_labelled(f"“{s.text}”" if s.quoted else s.text, [c.label for c in s.citations])
+                 for s in self.sentences if s.supported]
         return " ".join(parts) or _labelled(self.answer, [c.label for c in self.citations])
 
     def to_json(self) -> dict[str, Any]:

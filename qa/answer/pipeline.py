@@ -288,8 +288,9 @@ class Answerer:
             run.diagnostics["extracted"] = True
             run.mark("total_ms")
             citation = Citation(hit.doc_id, hit.paragraph, evidence_span(sentence, hit.text))
-            return Answer(run.question, f"“{sentence}”", False, [citation], [Sentence(sentence, [citation], True)],
-                          run.hits, run.timings, self.generator.name, 0, raw)
+            quote = Sentence(sentence, [citation], True, quoted=True)
+            return Answer(run.question, f"“{sentence}”", False, [citation], [quote], run.hits, run.timings,
+                          self.generator.name, 0, raw)
         return None
 
     def _abstain(self, run: _Run, reason: str, *, raw: str = "", sentences: list[Sentence] | None = None,

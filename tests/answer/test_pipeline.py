@@ -347,8 +347,9 @@ def test_rejected_answer_falls_back_to_a_checked_quote(seed):
     answer = qa.ask(QUESTION)
     assert not answer.abstained and answer.diagnostics["extracted"]
     assert answer.answer.startswith("“") and "123" in answer.answer
-    assert "[06PHNOMPENH657 ¶5]" in answer.with_labels()
+    assert answer.with_labels().startswith("“") and "” [06PHNOMPENH657 ¶5]" in answer.with_labels()
     quoted = answer.sentences[0]
+    assert quoted.quoted
     start, end = quoted.citations[0].span  # the quote is the paragraph's own words, found where they stand
     assert " ".join(seed.paragraphs[4].text[start:end].split()) == quoted.text
     doubtful = Answerer(MemoryRetriever([seed], encoder), ScriptedGenerator(lambda m: ABSTAIN), encoder,
