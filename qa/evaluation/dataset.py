@@ -95,6 +95,17 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 
+def _text_lines(path: Path) -> list[str]:
+    """The lines of a UTF-8 text file; anything else is a QAError that says what the file must be."""
+    try:
+        return path.read_bytes().decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise QAError(f"{path} is not UTF-8 text (byte {exc.start} is {exc.object[exc.start]:#04x}): a question "
+                      "set is a UTF-8 JSONL file, one JSON object a line") from exc
+    except OSError as exc:
+        raise QAError(f"cannot read {path} ({exc.strerror or exc})") from exc
+
+
 def load_dataset(path: Path) -> list[Question]:
     """Read a question set: a JSONL file in the format above, or a SQuAD-layout folder."""
     path = Path(path)
@@ -106,20 +117,19 @@ def load_dataset(path: Path) -> list[Question]:
         raise QAError(f"question set {path} does not exist")
     questions: list[Question] = []
     seen: dict[str, int] = {}
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            where = f"{path}:{number}"
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise QAError(f"{where}: not valid JSON ({exc.msg}, column {exc.colno})") from exc
-            question = parse_question(data, where)
-            if question.id in seen:
-                raise QAError(f"{where}: id {question.id!r} already used on line {seen[question.id]}")
-            seen[question.id] = number
-            questions.append(question)
+    for number, line in enumerate(_text_lines(path), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        where = f"{path}:{number}"
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise QAError(f"{where}: not valid JSON ({exc.msg}, column {exc.colno})") from exc
+        question = parse_question(data, where)
+        if question.id in seen:
+            raise QAError(f"{where}: id {question.id!r} already used on line {seen[question.id]}")
+        seen[question.id] = number
+        questions.append(question)
     if not questions:
         raise QAError(f"question set {path} holds no questions")
     return questions
@@ -208,14 +218,13 @@ def parse_filters(data: Any, where: str) -> Filters:
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise QAError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+    for number, line in enumerate(_text_lines(path), 1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise QAError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
 
 
 def load_squad_questions(folder: Path) -> list[Question]:

@@ -185,3 +185,11 @@ def test_gold_problems_report_missing_paragraphs_and_misplaced_quotes():
         "q: D2: document not found",
         "q: D1: quote 'absent words' is in no paragraph",
     ]
+
+
+def test_a_question_set_that_is_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
+    """Found by tests/test_cli_fuzz.py: a binary file given to `qa eval` was a UnicodeDecodeError."""
+    path = tmp_path / "set.jsonl"
+    path.write_bytes(bytes(range(256)))
+    with pytest.raises(QAError, match="not UTF-8 text"):
+        load_dataset(path)
