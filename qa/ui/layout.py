@@ -8,6 +8,7 @@ wait in Gradio's queue, which shows each its position on the chat.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -41,6 +42,7 @@ def build_app(backend: Backend, settings: Settings) -> gr.Blocks:
             previous=gr.State(None),  # the last question as understood, for follow-ups
             claims=gr.State({}),  # citation label -> accepted answer sentences citing it
             pending=gr.State(None),  # the question accepted by the form, waiting for the model
+            busy=gr.State(0.0),  # when this session's question was accepted; 0 when it has its answer
         )
         gr.Markdown("## cableqa: ask the cables")
         w.summary = gr.HTML(_summary(backend), elem_id="index-summary")
@@ -71,6 +73,7 @@ def _chat_widgets(w: SimpleNamespace) -> None:
         w.question = gr.Textbox(show_label=False, placeholder="Your question…", scale=5, elem_id="question",
                                 max_lines=3)
         w.ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask-button")
+    w.notice = gr.HTML("", elem_id="ask-notice")  # why a question was kept in the box
     w.new_chat = gr.Button("New conversation", size="sm", elem_id="new-chat")
     with gr.Accordion("Copy the last answer as Markdown", open=False, elem_id="copy-md"):
         w.markdown = gr.Textbox(label="Answer with citations (Markdown)", lines=6, interactive=False,
@@ -113,33 +116,49 @@ def _side_widgets(w: SimpleNamespace) -> None:
 
 
 # ---- handlers ---------------------------------------------------------------------------------
+BUSY_FOR_S = 900.0  # a question held longer than this (a lost connection) no longer blocks the next
+BUSY_NOTICE = ("Still answering your previous question: your new one is kept in the box. Press Ask again "
+               "when the answer is complete.")
+
+
 def _wire_chat(w: SimpleNamespace, backend: Backend) -> None:
-    def accept(text: str, history: list[dict[str, Any]], *form: Any) -> tuple[str, list, Pending | None]:
-        """Put the question in the transcript at once; the answer waits its turn in the queue."""
+    def accept(text: str, history: list[dict[str, Any]], busy: float, *form: Any
+               ) -> tuple[str, list, Pending | None, float, str]:
+        """Put the question in the transcript at once; the answer waits its turn in the queue. While
+        this session's previous question is being answered, the new one stays in the box, with a
+        notice: a transcript that the running answer redraws would lose it."""
         text = (text or "").strip()
         history = list(history or [])
         if not text:
-            return "", history, None
+            return "", history, None, busy, ""
+        if busy and time.time() - busy < BUSY_FOR_S:
+            return text, history, None, busy, render.render_notice(BUSY_NOTICE)
         try:
             job = Pending(text, filters_from_form(*form))
         except QAError as exc:
-            gr.Warning(str(exc))
-            return text, history, None
-        return "", [*history, user_message(job)], job
+            return text, history, None, busy, render.render_notice(str(exc))
+        return "", [*history, user_message(job)], job, time.time(), ""
 
     def answer(job: Pending | None, history: list, prev: str | None, known: dict) -> Iterator[tuple]:
         if job is None:
-            yield history, gr.skip(), gr.skip(), prev, known
+            yield history, gr.skip(), gr.skip(), prev, known, gr.skip()
             return
-        for s in run_turn(backend, job, list(history or []), prev, known):
-            yield s.history, s.sources_html, s.markdown or gr.skip(), s.previous, s.claims
+        s = None
+        try:
+            for s in run_turn(backend, job, list(history or []), prev, known):
+                yield s.history, s.sources_html, s.markdown or gr.skip(), s.previous, s.claims, gr.skip()
+        except Exception:
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), 0.0  # free the box, then report
+            raise
+        if s is not None:  # the answer is complete: the next question may come
+            yield s.history, s.sources_html, s.markdown or gr.skip(), s.previous, s.claims, 0.0
 
     for trigger in (w.question.submit, w.ask.click):
-        accepted = trigger(accept, [w.question, w.chatbot, *w.filters], [w.question, w.chatbot, w.pending],
-                           queue=False)
+        accepted = trigger(accept, [w.question, w.chatbot, w.busy, *w.filters],
+                           [w.question, w.chatbot, w.pending, w.busy, w.notice], queue=False)
         accepted.then(
             answer, [w.pending, w.chatbot, w.previous, w.claims],
-            [w.chatbot, w.sources, w.markdown, w.previous, w.claims],
+            [w.chatbot, w.sources, w.markdown, w.previous, w.claims, w.busy],
             concurrency_limit=1, concurrency_id="generate", show_progress="full",
         )
     w.new_chat.click(lambda: ([], None, {}, "", PLACEHOLDER), None,

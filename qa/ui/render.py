@@ -195,6 +195,11 @@ def _duration(ms: float) -> str:
     return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
 
 
+def render_notice(message: str) -> str:
+    """A short notice beside the question box (a question kept back, a filter that did not parse)."""
+    return f'<div class="ask-notice" role="status">{esc(message)}</div>'
+
+
 def render_error(message: str) -> str:
     return f'<div class="turn-answer turn-final"><div class="error">{esc(message)}</div></div>'
 

@@ -35,6 +35,7 @@ CSS = r"""
 .draft-note, .answer-footer, .status { font-size: .8em; opacity: .7; margin-top: .3em; }
 .abstention { border-left: 4px solid #c98a1b; background: #fff7e6; color: #5a3d00; padding: .4em .6em; }
 .abstain-reason { color: #7a6a4a; font-size: .9em; }
+.ask-notice { color: #8a5a00; font-size: .95em; }
 .nearest ul, .cited-for ul { margin: .2em 0 0 1.2em; padding: 0; }
 .nearest .snippet { font-size: .85em; opacity: .8; }
 details.unsupported { margin-top: .4em; font-size: .85em; color: #8a2a2a; }

@@ -264,3 +264,41 @@ def test_concurrent_questions_queue_with_a_visible_position(browser: Any, tmp_pa
             pg.close()
     finally:
         app.close()
+
+
+def test_a_question_sent_while_one_streams_is_kept_and_answered(browser: Any, tmp_path: Path) -> None:
+    """A second question sent while the first streams is not lost: it stays in the box with a notice,
+    and once the first answer is complete, Ask answers it; both stay in the transcript."""
+    from qa.settings import load_settings
+    from qa.ui.layout import build_app
+    from qa.ui.style import CSS
+
+    expect = playwright_api.expect
+    settings = load_settings(None, {}, {"index.dir": tmp_path / "index"})
+    app = build_app(SlowBackend(), settings)
+    app.queue(default_concurrency_limit=1)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, css=CSS, ssr_mode=False,
+               quiet=True)
+    try:
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg.goto(f"http://127.0.0.1:{port}/")
+        pg.wait_for_selector("#question textarea", timeout=60_000)
+        second = "And the second question, sent while the first streams?"
+        ask(pg, "How many human trafficking cases were reported, first question?")
+        expect(pg.locator("#chat .draft").first).to_be_visible(timeout=30_000)  # the first one streams
+        ask(pg, second)
+        expect(pg.locator("#ask-notice")).to_contain_text("Still answering your previous question", timeout=10_000)
+        assert pg.locator("#question textarea").input_value() == second  # what the user typed is kept
+        shot(pg, "11-second-question-kept")
+        finished_answer(pg, 1)
+        pg.locator("#ask-button").click()
+        finished_answer(pg, 2)
+        expect(pg.locator("#ask-notice")).not_to_contain_text("Still answering")
+        chat = pg.locator("#chat")
+        expect(chat).to_contain_text("first question", timeout=10_000)
+        expect(chat).to_contain_text(second, timeout=10_000)
+        assert pg.locator('#chat [data-testid="bot"] .turn-final').count() == 2
+        pg.close()
+    finally:
+        app.close()
