@@ -26,7 +26,7 @@ from qa.ui.chat import Pending, run_turn, user_message
 from qa.ui.filter_form import filters_from_form
 from qa.ui.paragraph_view import PLACEHOLDER, render_missing, render_paragraph_view
 from qa.ui.style import CITE_CLICK_JS
-from qa.ui.uploads import ALLOWED_SUFFIXES, check_uploads, keep
+from qa.ui.uploads import ALLOWED_SUFFIXES, check_uploads, discard, keep
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +208,7 @@ def _wire_search(w: SimpleNamespace, backend: Backend) -> None:
 def _wire_uploads(w: SimpleNamespace, backend: Backend, settings: Settings) -> None:
     def add_files(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
         check = check_uploads([Path(p) for p in paths or []], settings.serve.max_upload_mb)
+        discard(check.refused)
         lines = [render.esc(e) for e in check.errors]
         if not paths:
             lines.append("Choose one or more files first.")

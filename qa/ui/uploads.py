@@ -6,6 +6,7 @@ keeps pointing at a file that lasts (Gradio's temporary copies are deleted).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ class UploadCheck:
 
     accepted: list[Path] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    refused: list[Path] = field(default_factory=list)  # the server's copies of what was refused
 
 
 def safe_name(name: str) -> str:
@@ -41,6 +43,7 @@ def check_uploads(paths: list[Path], max_mb: float) -> UploadCheck:
             check.errors.append(
                 f"{name}: not added: only {', '.join(ALLOWED_SUFFIXES)} files can be indexed"
             )
+            check.refused.append(path)
             continue
         size = path.stat().st_size if path.exists() else -1
         if size < 0:
@@ -54,7 +57,16 @@ def check_uploads(paths: list[Path], max_mb: float) -> UploadCheck:
             )
         else:
             check.accepted.append(path)
+            continue
+        check.refused.append(path)
     return check
+
+
+def discard(paths: list[Path]) -> None:
+    """Delete the server's temporary copies of refused uploads: nothing refused stays on disk."""
+    for path in paths:
+        with contextlib.suppress(OSError):  # not ours to delete: nothing more to do
+            path.unlink(missing_ok=True)
 
 
 def keep(paths: list[Path], folder: Path) -> list[Path]:

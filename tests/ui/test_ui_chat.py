@@ -13,7 +13,7 @@ from qa.parse.loaders import KNOWN_SUFFIXES
 from qa.types import Filters
 from qa.ui.chat import Pending, run_turn, user_message
 from qa.ui.filter_form import filters_from_form
-from qa.ui.uploads import check_uploads, keep, safe_name
+from qa.ui.uploads import check_uploads, discard, keep, safe_name
 
 
 def turn(backend: FakeBackend, question: str, previous: str | None = None, filters: Filters | None = None):
@@ -96,6 +96,9 @@ def test_uploads_are_checked_for_type_size_and_emptiness(tmp_path: Path) -> None
     refused = next(e for e in check.errors if "tool.exe" in e)
     assert all(suffix in refused for suffix in KNOWN_SUFFIXES)
     assert any("empty.csv" in e and "empty" in e for e in check.errors)
+    assert sorted(check.refused) == sorted([big, exe, empty])
+    discard(check.refused)  # the server's copies of refused uploads do not stay on disk
+    assert not big.exists() and not exe.exists() and not empty.exists() and ok.exists()
     kept = keep([ok], tmp_path / "index" / "uploads")
     assert kept == [tmp_path / "index" / "uploads" / "notes.md"] and kept[0].read_text() == "1. A paragraph."
     assert safe_name("../../etc/pass wd.txt") == "pass_wd.txt" and safe_name("..") == "upload.txt"
