@@ -11,7 +11,7 @@ import threading
 
 from qa.errors import QAError
 from qa.settings import Settings
-from qa.ui.auth import login_for
+from qa.ui.auth import LoginGuard, login_for
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def serve(settings: Settings, *, block: bool = True) -> object:
         app.launch(
             server_name=serve_settings.host,
             server_port=serve_settings.port,
-            auth=login,
+            auth=LoginGuard(*login) if login else None,
             auth_message="cableqa: sign in with the user and password given to --auth." if login else None,
             max_file_size=f"{max(1, int(serve_settings.max_upload_mb * 1_000_000))}b",
             css=CSS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from qa.errors import QAError
-from qa.ui.auth import is_loopback, login_for, parse_auth
+from qa.ui.auth import LoginGuard, is_loopback, login_for, parse_auth
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,3 +58,51 @@ def test_auth_parsing() -> None:
     for bad in ("ann", ":pw", "ann:"):
         with pytest.raises(QAError):
             parse_auth(bad)
+
+
+def test_login_guard_refuses_everything_after_too_many_wrong_passwords() -> None:
+    now = [0.0]
+    guard = LoginGuard("ann", "s3cret", max_failures=3, window_s=60, clock=lambda: now[0])
+    assert guard("ann", "s3cret") and not guard("ann", "wrong") and not guard("bob", "s3cret")
+    assert not guard("ann", "wrong")  # the third failure in the minute
+    assert not guard("ann", "s3cret")  # locked: even the right password waits
+    now[0] = 59.0
+    assert not guard("ann", "s3cret")
+    now[0] = 60.5  # the first failure has aged out of the window
+    assert guard("ann", "s3cret")
+
+
+def test_the_running_app_limits_logins(tmp_path: Path) -> None:
+    """Through Gradio's own /login on a real server: 20 quick wrong passwords do not all get tried."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from ui_fakes import FakeBackend
+
+    from qa.settings import load_settings
+    from qa.ui.layout import build_app
+
+    app = build_app(FakeBackend(), load_settings(None, {}, {"index.dir": tmp_path / "index"}))
+    guard = LoginGuard("ann", "s3cret", max_failures=5)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app.launch(server_name="127.0.0.1", server_port=port, auth=guard, prevent_thread_lock=True, quiet=True,
+               ssr_mode=False)
+
+    def login(password: str) -> int:
+        body = urllib.parse.urlencode({"username": "ann", "password": password}).encode()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", body, timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    try:
+        assert login("s3cret") == 200
+        assert [login(f"guess{i}") for i in range(20)] == [400] * 20
+        assert login("s3cret") == 400  # the guesser got 5 tries, then nobody gets in for a minute
+        assert len(guard._failures) == 5
+    finally:
+        app.close()
