@@ -18,6 +18,7 @@ slowed deterministic backend (``ui_fakes``), so that only the queueing is under 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -238,19 +239,27 @@ class SlowBackend(FakeBackend):
             yield event
 
 
-def test_concurrent_questions_queue_with_a_visible_position(browser: Any, tmp_path: Path) -> None:
+@contextlib.contextmanager
+def slow_app(tmp_path: Path) -> Iterator[int]:
+    """The app over ``SlowBackend`` on a free port, one generation at a time; yields the port."""
     from qa.settings import load_settings
     from qa.ui.layout import build_app
     from qa.ui.style import CSS
 
-    expect = playwright_api.expect
-    settings = load_settings(None, {}, {"index.dir": tmp_path / "index"})
-    app = build_app(SlowBackend(), settings)
+    app = build_app(SlowBackend(), load_settings(None, {}, {"index.dir": tmp_path / "index"}))
     app.queue(default_concurrency_limit=1)
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, css=CSS, ssr_mode=False,
                quiet=True)
     try:
+        yield port
+    finally:
+        app.close()
+
+
+def test_concurrent_questions_queue_with_a_visible_position(browser: Any, tmp_path: Path) -> None:
+    expect = playwright_api.expect
+    with slow_app(tmp_path) as port:
         pages = [browser.new_page(viewport={"width": 1400, "height": 1000}) for _ in range(3)]
         for pg in pages:
             pg.goto(f"http://127.0.0.1:{port}/")
@@ -262,25 +271,13 @@ def test_concurrent_questions_queue_with_a_visible_position(browser: Any, tmp_pa
         for pg in pages:  # everyone is answered in turn; nobody gets an error
             expect(pg.locator("#chat a.cite-checked").first).to_be_visible(timeout=60_000)
             pg.close()
-    finally:
-        app.close()
 
 
 def test_a_question_sent_while_one_streams_is_kept_and_answered(browser: Any, tmp_path: Path) -> None:
     """A second question sent while the first streams is not lost: it stays in the box with a notice,
     and once the first answer is complete, Ask answers it; both stay in the transcript."""
-    from qa.settings import load_settings
-    from qa.ui.layout import build_app
-    from qa.ui.style import CSS
-
     expect = playwright_api.expect
-    settings = load_settings(None, {}, {"index.dir": tmp_path / "index"})
-    app = build_app(SlowBackend(), settings)
-    app.queue(default_concurrency_limit=1)
-    port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, css=CSS, ssr_mode=False,
-               quiet=True)
-    try:
+    with slow_app(tmp_path) as port:
         pg = browser.new_page(viewport={"width": 1400, "height": 1000})
         pg.goto(f"http://127.0.0.1:{port}/")
         pg.wait_for_selector("#question textarea", timeout=60_000)
@@ -300,5 +297,3 @@ def test_a_question_sent_while_one_streams_is_kept_and_answered(browser: Any, tm
         expect(chat).to_contain_text(second, timeout=10_000)
         assert pg.locator('#chat [data-testid="bot"] .turn-final').count() == 2
         pg.close()
-    finally:
-        app.close()
