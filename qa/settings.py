@@ -153,6 +153,12 @@ class ServeSettings:
         default=None, metadata={"help": "user:pass; required when binding to a non-loopback address"}
     )
     max_upload_mb: float = field(default=20.0, metadata={"help": "largest accepted upload"})
+    allowed_hosts: str = field(
+        default="",
+        metadata={"help": "comma-separated host names the app also answers to besides loopback and the bound "
+                          "address (a LAN name, a reverse proxy's); '*' accepts any. Others are refused "
+                          "(DNS rebinding)"},
+    )
 
 
 @dataclass

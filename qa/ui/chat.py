@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from qa.errors import QAError
 from qa.types import Answer, Filters, Hit
 from qa.ui import render
 from qa.ui.backend import Backend
+from qa.ui.errors import shown
 from qa.ui.followup import rewrite
 
 log = logging.getLogger(__name__)
@@ -101,12 +101,8 @@ def run_turn(
                 state.markdown = render.answer_markdown(answer)
                 state.claims.update(claims_of(answer))
                 yield _snapshot(state)
-    except QAError as exc:
-        history[-1]["content"] = render.render_error(str(exc))
-        yield _snapshot(state)
     except Exception as exc:  # the app must survive one bad turn; the log keeps the traceback
-        log.exception("answering %r failed", understood)
-        history[-1]["content"] = render.render_error(f"Something went wrong while answering: {exc}")
+        history[-1]["content"] = render.render_error(shown(exc, "answering"))
         yield _snapshot(state)
 
 

@@ -23,6 +23,7 @@ from qa.types import cite
 from qa.ui import render
 from qa.ui.backend import Backend
 from qa.ui.chat import Pending, run_turn, user_message
+from qa.ui.errors import shown, strip_paths
 from qa.ui.filter_form import filters_from_form
 from qa.ui.paragraph_view import PLACEHOLDER, render_missing, render_paragraph_view
 from qa.ui.style import CITE_CLICK_JS
@@ -31,6 +32,7 @@ from qa.ui.uploads import ALLOWED_SUFFIXES, check_uploads, discard, keep
 log = logging.getLogger(__name__)
 
 SEARCH_K = 10
+PRIVATE = "private"  # no handler of the page is an API (and qa.ui.guard closes Gradio's API routes)
 CHAT_HINT = ("Ask a question about the indexed cables. Answers cite paragraphs like 06PHNOMPENH657 ¶5: "
              "click one to read it.")
 
@@ -61,7 +63,7 @@ def build_app(backend: Backend, settings: Settings) -> gr.Blocks:
         _wire_search(w, backend)
         _wire_uploads(w, backend, settings)
         app.load(lambda: (_summary(backend), *_facet_updates(backend)), None,
-                 [w.summary, w.origin, w.tags, w.classification], queue=False)
+                 [w.summary, w.origin, w.tags, w.classification], queue=False, api_visibility=PRIVATE)
     return app
 
 
@@ -155,15 +157,17 @@ def _wire_chat(w: SimpleNamespace, backend: Backend) -> None:
 
     for trigger in (w.question.submit, w.ask.click):
         accepted = trigger(accept, [w.question, w.chatbot, w.busy, *w.filters],
-                           [w.question, w.chatbot, w.pending, w.busy, w.notice], queue=False)
+                           [w.question, w.chatbot, w.pending, w.busy, w.notice], queue=False,
+                           api_visibility=PRIVATE)
         accepted.then(
             answer, [w.pending, w.chatbot, w.previous, w.claims],
             [w.chatbot, w.sources, w.markdown, w.previous, w.claims, w.busy],
-            concurrency_limit=1, concurrency_id="generate", show_progress="full",
+            concurrency_limit=1, concurrency_id="generate", show_progress="full", api_visibility=PRIVATE,
         )
     w.new_chat.click(lambda: ([], None, {}, "", PLACEHOLDER), None,
-                     [w.chatbot, w.previous, w.claims, w.markdown, w.viewer], queue=False)
-    w.clear_filters.click(lambda: ([], [], [], "", ""), None, w.filters, queue=False)
+                     [w.chatbot, w.previous, w.claims, w.markdown, w.viewer], queue=False,
+                     api_visibility=PRIVATE)
+    w.clear_filters.click(lambda: ([], [], [], "", ""), None, w.filters, queue=False, api_visibility=PRIVATE)
 
 
 def _wire_viewer(w: SimpleNamespace, backend: Backend) -> None:
@@ -174,15 +178,16 @@ def _wire_viewer(w: SimpleNamespace, backend: Backend) -> None:
         doc_id, number = target
         try:
             found = backend.document(doc_id)
-        except QAError as exc:
-            return render_missing(doc_id, number, str(exc))
+        except Exception as exc:
+            return render_missing(doc_id, number, shown(exc, "opening the paragraph"))
         if found is None:
             return render_missing(doc_id, number, "this document is not in the index")
         metadata, paragraphs = found
         claims = known.get(cite(doc_id, number), [])
         return render_paragraph_view(doc_id, number, metadata, paragraphs, claims)
 
-    w.viewer.click(open_citation, [w.claims], w.viewer, concurrency_limit=4, concurrency_id="read")
+    w.viewer.click(open_citation, [w.claims], w.viewer, concurrency_limit=4, concurrency_id="read",
+                   api_visibility=PRIVATE)
 
 
 def _wire_search(w: SimpleNamespace, backend: Backend) -> None:
@@ -193,8 +198,8 @@ def _wire_search(w: SimpleNamespace, backend: Backend) -> None:
         try:
             filters = filters_from_form(*form)
             hits = backend.search(text, SEARCH_K, filters)
-        except QAError as exc:
-            return f'<div class="error">{render.esc(exc)}</div>'
+        except Exception as exc:
+            return f'<div class="error">{render.esc(shown(exc, "searching"))}</div>'
         heading = f"{len(hits)} result{'' if len(hits) == 1 else 's'} for: {text}"
         described = render.describe_filters(filters)
         if described:
@@ -202,7 +207,8 @@ def _wire_search(w: SimpleNamespace, backend: Backend) -> None:
         return render.render_hits(hits, heading, "Nothing found (check the filters).")
 
     for trigger in (w.query.submit, w.search.click):
-        trigger(run_search, [w.query, *w.filters], w.results, concurrency_limit=4, concurrency_id="read")
+        trigger(run_search, [w.query, *w.filters], w.results, concurrency_limit=4, concurrency_id="read",
+                api_visibility=PRIVATE)
 
 
 def _wire_uploads(w: SimpleNamespace, backend: Backend, settings: Settings) -> None:
@@ -214,25 +220,25 @@ def _wire_uploads(w: SimpleNamespace, backend: Backend, settings: Settings) -> N
             lines.append("Choose one or more files first.")
         if check.accepted:
             progress(0, desc="Indexing…")
-            kept = keep(check.accepted, IndexFolder(settings.index.dir).uploads_dir)
             try:
+                kept = keep(check.accepted, IndexFolder(settings.index.dir).uploads_dir)
                 done = backend.add_files(
                     kept, lambda d, t, what: progress((d, max(t, 1)), desc=f"Indexing: {what}"))
                 lines.insert(0, render.esc(_upload_line(done, [p.name for p in kept])))
-            except QAError as exc:
-                lines.insert(0, render.esc(f"Indexing failed: {exc}"))
+            except Exception as exc:
+                lines.insert(0, render.esc(f"Indexing failed: {shown(exc, 'indexing the upload')}"))
         status = '<div class="upload-status">' + "<br>".join(lines) + "</div>"
         return (status, _summary(backend), *_facet_updates(backend))
 
     w.add.click(add_files, [w.files], [w.upload_status, w.summary, w.origin, w.tags, w.classification],
-                concurrency_limit=1, concurrency_id="index", show_progress="full")
+                concurrency_limit=1, concurrency_id="index", show_progress="full", api_visibility=PRIVATE)
 
 
 def _summary(backend: Backend) -> str:
     try:
         return render.render_summary(backend.summary(), backend.model_name)
-    except QAError as exc:
-        return f'<div class="index-summary error">{render.esc(exc)}</div>'
+    except Exception as exc:
+        return f'<div class="index-summary error">{render.esc(shown(exc, "reading the index"))}</div>'
 
 
 def _facet_updates(backend: Backend) -> tuple[Any, Any, Any]:
@@ -252,5 +258,5 @@ def _upload_line(summary: dict[str, Any], names: list[str]) -> str:
         f"The index now holds {totals.get('documents', '?')} documents."
     )
     for failure in summary.get("failures", []):
-        line += f" {failure.get('source')}: {failure.get('reason')}."
+        line += f" {Path(str(failure.get('source'))).name}: {strip_paths(str(failure.get('reason')))}."
     return line

@@ -82,14 +82,15 @@ def test_the_running_app_limits_logins(tmp_path: Path) -> None:
 
     from qa.settings import load_settings
     from qa.ui.layout import build_app
+    from qa.ui.server import launch
 
-    app = build_app(FakeBackend(), load_settings(None, {}, {"index.dir": tmp_path / "index"}))
-    guard = LoginGuard("ann", "s3cret", max_failures=5)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app.launch(server_name="127.0.0.1", server_port=port, auth=guard, prevent_thread_lock=True, quiet=True,
-               ssr_mode=False)
+    settings = load_settings(None, {}, {"index.dir": tmp_path / "index", "serve.port": port})
+    app = build_app(FakeBackend(), settings)
+    guard = LoginGuard("ann", "s3cret", max_failures=5)
+    launch(app, settings, login=guard, block=False, quiet=True)
 
     def login(password: str) -> int:
         body = urllib.parse.urlencode({"username": "ann", "password": password}).encode()

@@ -244,13 +244,13 @@ def slow_app(tmp_path: Path) -> Iterator[int]:
     """The app over ``SlowBackend`` on a free port, one generation at a time; yields the port."""
     from qa.settings import load_settings
     from qa.ui.layout import build_app
-    from qa.ui.style import CSS
+    from qa.ui.server import launch
 
-    app = build_app(SlowBackend(), load_settings(None, {}, {"index.dir": tmp_path / "index"}))
-    app.queue(default_concurrency_limit=1)
     port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, css=CSS, ssr_mode=False,
-               quiet=True)
+    settings = load_settings(None, {}, {"index.dir": tmp_path / "index", "serve.port": port})
+    app = build_app(SlowBackend(), settings)
+    app.queue(default_concurrency_limit=1)
+    launch(app, settings, block=False, quiet=True)  # as `qa serve` launches it: through the host guard
     try:
         yield port
     finally:
