@@ -3,6 +3,7 @@ checked answers with their citations. No behaviour beyond small derived values a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -93,6 +94,18 @@ class Filters:
         out["since"] = self.since.isoformat() if self.since else None
         out["until"] = self.until.isoformat() if self.until else None
         return out
+
+
+def provenance(metadata: Mapping[str, Any]) -> str:
+    """Where a source came from, in words: ``cable, indexed folder, 09LONDON1069.txt`` or ``text file,
+    uploaded through the app, notes.txt (not a cable)``; "" when the metadata does not say."""
+    kind, file = metadata.get("kind"), metadata.get("file")
+    if not kind:
+        return ""
+    what = "cable" if kind == "cable" else f"{kind} file"
+    where = "uploaded through the app" if metadata.get("uploaded") else "indexed folder"
+    text = f"{what}, {where}" + (f", {file}" if file else "")
+    return text if kind == "cable" else text + " (not a cable)"
 
 
 @dataclass

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -36,7 +36,7 @@ from qa.grounding.checks import (
 )
 from qa.grounding.citations import parse_answer
 from qa.grounding.cited_documents import CitedDocuments
-from qa.grounding.instructions import screen
+from qa.grounding.instructions import addresses_assistant, screen
 from qa.prompts.templates import (
     ABSTAIN,
     CheckPrompts,
@@ -157,7 +157,7 @@ class Answerer:
         run = _Run(checked_question(question, self.settings), time.perf_counter(),
                    documents=CitedDocuments(self.retriever, self.settings.common_term_share))
         k = k or self.settings.k
-        run.hits = self.retriever.search(run.question, k, filters)
+        run.hits = self._retrieve(run, k, filters)
         run.mark("retrieve_ms")
         yield Event("sources", run.hits)
         cache = VectorCache(self.embedder)
@@ -196,9 +196,7 @@ class Answerer:
         fused retrieval score is not a similarity)."""
         out, missing = [], []
         for i, hit in enumerate(run.hits):
-            sentences, removed = screen(hit.text)
-            if removed:
-                log.warning("%s: removed %d instruction-like sentence(s)", hit.label, removed)
+            sentences, removed = ([], 1) if (hit.metadata or {}).get("withheld") else screen(hit.text)
             cosine = (hit.metadata or {}).get("dense_cosine")
             if (cosine is None or removed) and sentences:
                 missing.append(i)
@@ -208,6 +206,31 @@ class Answerer:
             for i, score in zip(missing, cache.encode(texts) @ self._question_vector(run, cache), strict=True):
                 out[i].relevance = float(score)
         return out
+
+    def _retrieve(self, run: _Run, k: int, filters: Filters | None) -> list[Hit]:
+        """The ``k`` best paragraphs that may be used, then those among the ``k`` best that may not.
+
+        Documents with a paragraph addressed to the assistant (``qa.grounding.instructions``) are
+        withheld whole: none of their paragraphs is shown to the model, quoted or cited. Each withheld
+        hit is marked (``metadata["withheld"]``) so the sources say why it was not used, and the next
+        best paragraphs take their places, so planted text cannot crowd the real sources out."""
+        fetched = self.retriever.search(run.question, 2 * k, filters)
+        withheld: dict[str, str] = {}
+        for hit in fetched:
+            found = addresses_assistant(hit.text)
+            if found is not None and hit.doc_id not in withheld:
+                withheld[hit.doc_id] = f"{hit.label} reads as instructions to an assistant ({found.reason})"
+        if not withheld:
+            return fetched[:k]
+        log.warning("withheld from the model: %s", "; ".join(withheld.values()))
+        run.diagnostics["withheld"] = sorted(withheld.values())
+        marked = []
+        for hit in fetched[:k]:
+            if hit.doc_id in withheld:
+                hit.metadata = {**(hit.metadata or {}), "withheld": withheld[hit.doc_id]}
+                marked.append(hit)
+        usable = [h for h in fetched if h.doc_id not in withheld][:k]
+        return [replace(h, rank=i) for i, h in enumerate([*usable, *marked], start=1)]
 
     def _question_vector(self, run: _Run, cache: VectorCache) -> np.ndarray:
         if run.question not in cache.queries:

@@ -12,7 +12,7 @@ from typing import Any
 from qa.commands.filter_args import add_filter_arguments, filters_from_args
 from qa.errors import QAError
 from qa.settings import Settings
-from qa.types import Answer
+from qa.types import Answer, provenance
 
 HELP = ("answer a question from the indexed documents, citing paragraphs (exit 1 when it abstains); "
         "QUESTION '-' reads one question a line and writes one JSON object a line")
@@ -71,14 +71,20 @@ def print_answer(answer: Answer) -> None:
     if unsupported and not answer.abstained:
         print(f"\n({len(unsupported)} sentence(s) of the model's answer were removed: not supported by "
               "the paragraphs they cite)")
+    origins = {h.label: provenance(h.metadata or {}) for h in answer.sources}
     if answer.citations:
         print("\nCited:")
         for c in answer.citations:
-            print(f"  {c.label}: {textwrap.shorten(answer.paragraph_text(c), 160, placeholder=' ...')}")
+            origin = f" [{origins[c.label]}]" if origins.get(c.label) else ""
+            print(f"  {c.label}{origin}: {textwrap.shorten(answer.paragraph_text(c), 160, placeholder=' ...')}")
     elif answer.sources:
         print("\nNearest paragraphs:")
         for h in answer.sources:
-            print(f"  {h.label}: {textwrap.shorten(h.text, 160, placeholder=' ...')}")
+            if not (h.metadata or {}).get("withheld"):
+                origin = f" [{origins[h.label]}]" if origins.get(h.label) else ""
+                print(f"  {h.label}{origin}: {textwrap.shorten(h.text, 160, placeholder=' ...')}")
+    for reason in answer.diagnostics.get("withheld", []):
+        print(f"Not used: {reason}", file=sys.stderr)
     t = answer.timings
     parts = [f"{name[:-3].replace('_', ' ')} {t[name] / 1000:.1f} s" for name in
              ("retrieve_ms", "first_token_ms", "total_ms") if name in t]

@@ -21,7 +21,7 @@ import numpy as np
 
 from qa.grounding.citations import ParsedSentence, resolve
 from qa.grounding.cited_documents import CitedDocuments
-from qa.grounding.instructions import screen
+from qa.grounding.instructions import looks_like_instructions, screen
 from qa.grounding.support import Encoder, check_sentence, expects_number, year_conflict
 from qa.prompts.templates import YES, CheckPrompts, check_messages
 from qa.settings import AnswerSettings
@@ -67,6 +67,8 @@ def sentence_verdict(parsed: ParsedSentence, ctx: SentenceContext) -> Sentence:
     vector = np.asarray(ctx.encoder.encode([parsed.text]), dtype=np.float32)[0]
     on_topic = float(vector @ ctx.question_vector) >= ctx.settings.min_relevance
     on_topic = on_topic and not year_conflict(ctx.question, parsed.text)
+    # an answer is told to the reader; a sentence giving orders to an assistant is never one
+    on_topic = on_topic and not looks_like_instructions(parsed.text)
     backing = _backing(parsed, ctx) if on_topic else []
     if backing:
         return Sentence(parsed.text, backing, True)

@@ -114,7 +114,7 @@ class IndexFolder:
         if exists and (manifest is not None or self.db_path.stat().st_size):
             self._verify(manifest, thorough=not readonly)
         try:
-            return Store(self.db_path, readonly=readonly)
+            return Store(self.db_path, readonly=readonly, uploads_dir=self.uploads_dir)
         except sqlite3.DatabaseError as exc:
             raise self.damaged(exc) from exc
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -81,7 +82,17 @@ def text_or_none(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
 
-def citation_metadata(row: sqlite3.Row | tuple) -> dict[str, Any]:
+def provenance(kind: str, file: str, uploads_dir: Path | None) -> dict[str, Any]:
+    """Where a document came from, for the reader: its kind (``cable``, ``text``...), its file's name
+    (never the server's path) and whether it was uploaded through the app rather than indexed from a
+    folder. A planted text file then never passes for a cable."""
+    path = Path(file)
+    uploaded = uploads_dir is not None and path.parent.resolve() == uploads_dir
+    return {"kind": kind, "file": path.name, "uploaded": uploaded}
+
+
+def citation_metadata(row: sqlite3.Row | tuple, uploads_dir: Path | None = None) -> dict[str, Any]:
+    """A hit's metadata from ``(id, doc_id, n, text, marking, section, metadata, title, kind, file)``."""
     md = json.loads(row[6])
     return {
         "subject": md.get("subject") or row[7],
@@ -89,4 +100,5 @@ def citation_metadata(row: sqlite3.Row | tuple) -> dict[str, Any]:
         "created": md.get("created"),
         "classification": md.get("classification"),
         "tags": md.get("tags") or [],
+        **provenance(row[8], row[9], uploads_dir),
     }

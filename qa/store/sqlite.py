@@ -18,7 +18,15 @@ from typing import Any
 import numpy as np
 
 from qa.store.filter_sql import filter_clause
-from qa.store.schema import REQUIRED_TABLES, SCHEMA, StoredParagraph, citation_metadata, text_or_none, vec_blob
+from qa.store.schema import (
+    REQUIRED_TABLES,
+    SCHEMA,
+    StoredParagraph,
+    citation_metadata,
+    provenance,
+    text_or_none,
+    vec_blob,
+)
 from qa.types import Document, Filters, Paragraph
 
 log = logging.getLogger(__name__)
@@ -27,8 +35,9 @@ log = logging.getLogger(__name__)
 class Store:
     """A connection to one index's SQLite file. Not shared between threads."""
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False, uploads_dir: Path | None = None) -> None:
         self.path = path
+        self.uploads_dir = uploads_dir.resolve() if uploads_dir is not None else None
         uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
         self.conn = sqlite3.connect(uri, uri=True, timeout=30.0, check_same_thread=False)
         self.conn.row_factory = sqlite3.Row
@@ -230,11 +239,12 @@ class Store:
             chunk = ids[i : i + 500]
             marks = ",".join("?" * len(chunk))
             for r in self.conn.execute(
-                "SELECT p.id, d.doc_id, p.n, p.text, p.marking, p.section, d.metadata, d.title, d.kind"
+                "SELECT p.id, d.doc_id, p.n, p.text, p.marking, p.section, d.metadata, d.title, d.kind, d.file"
                 f" FROM paragraphs p JOIN documents d ON d.id = p.doc WHERE p.id IN ({marks})",
                 chunk,
             ):
-                out[r[0]] = StoredParagraph(r[0], r[1], r[2], r[3], r[4], r[5], citation_metadata(r))
+                out[r[0]] = StoredParagraph(r[0], r[1], r[2], r[3], r[4], r[5],
+                                            citation_metadata(r, self.uploads_dir))
         return out
 
     def paragraph_for_vectors(self, vector_ids: Iterable[int]) -> dict[int, int]:
@@ -252,13 +262,14 @@ class Store:
     def document(self, doc_id: str) -> tuple[dict[str, Any], list[Paragraph]] | None:
         """A document's full metadata and all its paragraphs in order (for showing a citation in context)."""
         row = self.conn.execute(
-            "SELECT id, metadata, title, kind, source FROM documents WHERE doc_id = ?", (doc_id,)
+            "SELECT id, metadata, title, kind, source, file FROM documents WHERE doc_id = ?", (doc_id,)
         ).fetchone()
         if row is None:
             return None
         meta = json.loads(row["metadata"])
         meta.setdefault("title", row["title"])
-        meta["kind"], meta["source"] = row["kind"], row["source"]
+        meta["source"] = row["source"]
+        meta.update(provenance(row["kind"], row["file"], self.uploads_dir))
         paras = [
             Paragraph(r["n"], r["text"], r["marking"], r["section"])
             for r in self.conn.execute(

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qa.types import Paragraph
-from qa.ui.render import chip, esc
+from qa.ui.render import chip, esc, provenance_badge
 
 HEADER_FIELDS = (
     ("Reference ID", "doc_id"),
@@ -65,6 +65,9 @@ def _header(doc_id: str, md: Mapping[str, Any]) -> str:
         if value in (None, ""):
             value = "—"
         rows.append(f"<tr><th>{esc(name)}</th><td>{esc(value)}</td></tr>")
+    origin = provenance_badge(md)
+    if origin:
+        rows.append(f"<tr><th>Source</th><td>{origin}</td></tr>")
     return f'<table class="doc-header">{"".join(rows)}</table>'
 
 

@@ -13,12 +13,12 @@ shown apart, marked, with no chip; the nearest paragraphs of an abstention get p
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, unquote
 
 from qa.prompts.templates import ABSTAIN
-from qa.types import Answer, Citation, Filters, Hit, cite
+from qa.types import Answer, Citation, Filters, Hit, cite, provenance
 
 CITE_PREFIX = "#cite="
 SNIPPET_CHARS = 280
@@ -66,7 +66,18 @@ def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 def _meta_line(md: Mapping[str, Any]) -> str:
     created = str(md.get("created") or "")[:10]
     parts = [created, md.get("origin"), md.get("classification")]
-    return " · ".join(esc(p) for p in parts if p)
+    line = " · ".join(esc(p) for p in parts if p)
+    origin = provenance(md)
+    return f'{line}{" · " if line and origin else ""}{provenance_badge(md)}' if origin else line
+
+
+def provenance_badge(md: Mapping[str, Any]) -> str:
+    """``provenance`` as a small tag; marked out when the source is not a cable or was uploaded."""
+    text = provenance(md)
+    if not text:
+        return ""
+    plain = md.get("kind") == "cable" and not md.get("uploaded")
+    return f'<span class="prov{"" if plain else " prov-other"}">{esc(text)}</span>'
 
 
 # ---- filters and questions ----------------------------------------------------------------------
@@ -122,9 +133,18 @@ def render_draft(text: str, n_sources: int, question: str = "", understood_as: s
     )
 
 
-def _checked_chips(citations: Iterable[Citation]) -> str:
-    return " ".join(chip(c.doc_id, c.paragraph, "checked", title="checked: this paragraph supports the sentence")
-                    for c in citations)
+def _checked_chips(citations: Iterable[Citation], sources: Sequence[Hit] = ()) -> str:
+    """Each citation's chip with its source's provenance: in the tooltip always, and as a visible tag
+    when the source is not a cable from an indexed folder (an upload, a text file)."""
+    where = {(h.doc_id, h.paragraph): h.metadata or {} for h in sources}
+    out = []
+    for c in citations:
+        md = where.get((c.doc_id, c.paragraph), {})
+        origin = provenance(md)
+        tip = "checked: this paragraph supports the sentence" + (f" ({origin})" if origin else "")
+        tag = provenance_badge(md) if origin and (md.get("kind") != "cable" or md.get("uploaded")) else ""
+        out.append(chip(c.doc_id, c.paragraph, "checked", title=tip) + (f" {tag}" if tag else ""))
+    return " ".join(out)
 
 
 def render_answer(answer: Answer, understood_as: str | None = None, asked: str | None = None) -> str:
@@ -140,12 +160,12 @@ def render_answer(answer: Answer, understood_as: str | None = None, asked: str |
     if answer.sentences:
         for s in answer.sentences:
             if s.supported:
-                chips = _checked_chips(s.citations)
+                chips = _checked_chips(s.citations, answer.sources)
                 body.append(f'<span class="sentence">{esc(s.text)}</span>{" " + chips if chips else ""}')
             else:
                 removed.append(f"<li>{esc(s.text)}</li>")
     else:
-        chips = " ".join(chip(c.doc_id, c.paragraph, "checked") for c in answer.citations)
+        chips = _checked_chips(answer.citations, answer.sources)
         body.append(f'<span class="sentence">{esc(answer.answer)}</span> {chips}')
     if not body:
         body.append('<span class="no-checked">No sentence of the answer was supported by its sources.</span>')
@@ -217,7 +237,10 @@ def render_hits(hits: list[Hit], heading: str, empty: str = "Nothing found.") ->
             f'<div class="hit">{chip(h.doc_id, h.paragraph, "source")}'
             f' <span class="hit-meta">{_meta_line(md)}</span>'
             + (f'<div class="hit-subject">{esc(subject)}</div>' if subject else "")
-            + f'<div class="hit-text">{esc(_snippet(h.text))}</div></div>'
+            + f'<div class="hit-text">{esc(_snippet(h.text))}</div>'
+            + (f'<div class="hit-withheld">Not used for answers: {esc(md["withheld"])}</div>'
+               if md.get("withheld") else "")
+            + "</div>"
         )
     return out + "</div>"
 

@@ -29,6 +29,9 @@ CSS = r"""
 .cite-checked { border-color: #3d8b4f; background: #eaf6ec; color: #1f5a2c !important; }
 .cite-checked::after { content: " \2713"; }
 .cite-nearest { border-style: dashed; }
+.prov { font-size: .75em; opacity: .8; white-space: nowrap; }
+.prov-other { opacity: 1; padding: 0 .35em; border-radius: .3em; background: #fff3cd; color: #6b4e00; }
+.hit-withheld { font-size: .8em; color: #8a1c1c; margin-top: .2em; }
 .turn-question .filters-line { font-size: .8em; opacity: .75; margin-top: .2em; }
 .understood-as { font-size: .8em; opacity: .75; margin-bottom: .3em; font-style: italic; }
 .draft { opacity: .7; white-space: pre-wrap; }

@@ -213,3 +213,28 @@ def test_term_share_counts_the_documents_using_a_term(settings: Settings, tmp_pa
         assert s.term_share("Apples") is None  # two documents say nothing about how common a term is
     finally:
         s.close()
+
+
+def test_hits_say_where_each_source_came_from(settings: Settings, tmp_path: Path) -> None:
+    """Kind, file name (never the server's path) and whether it came through the app's uploads."""
+    from qa.store.folder import IndexFolder
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(SEED, folder)
+    write(folder, "notes.txt", "Notes\n\nHuman trafficking figures for Cambodia were discussed.\n")
+    uploaded = write(IndexFolder(settings.index.dir).uploads_dir, "mine.txt",
+                     "Mine\n\nHuman trafficking figures I uploaded for Cambodia.\n")
+    index(settings, folder, uploaded)
+    hits = {h.doc_id: h.metadata for h in search(settings, "human trafficking Cambodia", k=10)}
+    assert {k: hits["06PHNOMPENH657"][k] for k in ("kind", "file", "uploaded")} == {
+        "kind": "cable", "file": "06PHNOMPENH657.txt", "uploaded": False}
+    assert {k: hits["notes"][k] for k in ("kind", "file", "uploaded")} == {
+        "kind": "text", "file": "notes.txt", "uploaded": False}
+    assert hits["mine"]["uploaded"] is True
+    s = Searcher.open(settings, embedder=HashEmbedder())
+    try:
+        meta, _ = s.document("mine")
+    finally:
+        s.close()
+    assert meta["uploaded"] is True and meta["file"] == "mine.txt"
