@@ -50,7 +50,7 @@ from qa.prompts.templates import (
 )
 from qa.retrieve.searcher import Retriever
 from qa.settings import AnswerSettings
-from qa.types import Answer, Citation, Filters, Hit, Sentence
+from qa.types import Answer, Citation, Filters, Hit, Paragraph, Sentence, cite
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,7 @@ class Answerer:
             check_prompts = load_check_prompts(folder=folder) if folder else load_check_prompts()
         self.check_prompts = check_prompts
         self.check_model = CheckModel(self.checker, check_prompts) if self.checker is not None else None
+        self._verdicts: dict[tuple[str, int], str] = {}  # (doc_id, hash of its text) -> why withheld, or ""
 
     def warm_up(self) -> None:
         """Load the model(s) and evaluate the fixed prompt prefixes (rules and examples) now."""
@@ -163,7 +164,7 @@ class Answerer:
         cache = VectorCache(self.embedder)
         candidates = self._candidates(run, cache)
         run.mark("evidence_ms")
-        evidence = max((c.relevance for c in candidates), default=0.0)
+        evidence = max((c.relevance for c in candidates if c.sentences), default=0.0)
         if evidence < self.settings.min_evidence:
             log.info("abstaining: best passage cosine %.3f < answer.min_evidence %.2f", evidence,
                      self.settings.min_evidence)
@@ -190,6 +191,25 @@ class Answerer:
         return Event("answer", answer)
 
     # ---- steps ----------------------------------------------------------------------------------
+    def _addresses_assistant(self, hit: Hit) -> str:
+        """Why the hit's document may not be used ("" when it may): any of its paragraphs, not only the
+        retrieved one, addresses the assistant. A planted file's harmless title must not get in while
+        its orders sit in the next paragraph. Verdicts are kept per document text."""
+        found = self.retriever.document(hit.doc_id)
+        paragraphs = found[1] if found else [Paragraph(hit.paragraph, hit.text)]
+        key = (hit.doc_id, hash(tuple(p.text for p in paragraphs)))
+        if key not in self._verdicts:
+            if len(self._verdicts) > 4096:
+                self._verdicts.clear()
+            reason = ""
+            for p in paragraphs:
+                addressed = addresses_assistant(p.text)
+                if addressed is not None:
+                    reason = f"{cite(hit.doc_id, p.n)} reads as instructions to an assistant ({addressed.reason})"
+                    break
+            self._verdicts[key] = reason
+        return self._verdicts[key]
+
     def _candidates(self, run: _Run, cache: VectorCache) -> list[Candidate]:
         """Each hit screened for injected instructions, split into sentences, and scored against the
         question by dense cosine: the retriever's own when it reports one, else computed here (the
@@ -214,12 +234,15 @@ class Answerer:
         withheld whole: none of their paragraphs is shown to the model, quoted or cited. Each withheld
         hit is marked (``metadata["withheld"]``) so the sources say why it was not used, and the next
         best paragraphs take their places, so planted text cannot crowd the real sources out."""
-        fetched = self.retriever.search(run.question, 2 * k, filters)
-        withheld: dict[str, str] = {}
-        for hit in fetched:
-            found = addresses_assistant(hit.text)
-            if found is not None and hit.doc_id not in withheld:
-                withheld[hit.doc_id] = f"{hit.label} reads as instructions to an assistant ({found.reason})"
+        wanted = 2 * k
+        while True:  # fetch deeper while withheld documents leave fewer than k usable paragraphs
+            fetched = self.retriever.search(run.question, wanted, filters)
+            verdicts = {h.doc_id: self._addresses_assistant(h) for h in fetched}
+            withheld = {d: r for d, r in verdicts.items() if r}
+            usable = [h for h in fetched if h.doc_id not in withheld][:k]
+            if len(usable) >= k or len(fetched) < wanted or wanted >= 16 * k:
+                break
+            wanted *= 2
         if not withheld:
             return fetched[:k]
         log.warning("withheld from the model: %s", "; ".join(withheld.values()))
@@ -229,7 +252,6 @@ class Answerer:
             if hit.doc_id in withheld:
                 hit.metadata = {**(hit.metadata or {}), "withheld": withheld[hit.doc_id]}
                 marked.append(hit)
-        usable = [h for h in fetched if h.doc_id not in withheld][:k]
         return [replace(h, rank=i) for i, h in enumerate([*usable, *marked], start=1)]
 
     def _question_vector(self, run: _Run, cache: VectorCache) -> np.ndarray:
