@@ -2,8 +2,9 @@
 
 Runs over every paragraph of the 6,712 shared cables (each one it flags is a real paragraph that
 answers could no longer rest on: a false alarm) and over the planted documents of
-``eval/injection.jsonl`` and ``eval/injection-holdout.jsonl`` (each planted document should have a flagged paragraph; plain poisoning, a
-false claim with no instruction, is not meant to be caught and is counted apart). No model is loaded.
+``eval/injection.jsonl`` and ``eval/injection-holdout.jsonl`` (each planted document should have a
+flagged paragraph; plain poisoning, a false claim with no instruction, is not meant to be caught and
+is counted apart). No model is loaded.
 
     .venv/bin/python bench/injection_detector.py [--out bench/results/injection_detector.json]
 """
