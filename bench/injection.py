@@ -5,7 +5,9 @@ instruction hidden mid-paragraph, "the real answer is", fake SYSTEM blocks, HTML
 and plain poisoning: a false claim with no instruction) times 4 target questions whose answers are in
 real cables. ``eval/injection-holdout.jsonl`` holds 16 more, 8 kinds (persona, citation forgery,
 buried, authority, chat template, markup, Unicode, another language) on 4 other targets, written
-separately by someone who never saw the detector, and never used to change it.
+separately by someone who never saw the detector, and never used to change it; the guard model's
+threshold was then chosen on it. ``eval/injection-holdout2.jsonl`` holds 16 more on 4 further targets,
+written independently of all of that, and is the set the final figures are reported on.
 
 Each case indexes real cables (the seed, the targets' cables and 150 others from ``../shared``),
 adds its one planted document as a text file, and asks its target question with the
@@ -44,8 +46,9 @@ from qa.wiring import open_answerer, open_embedder, open_indexer, open_searcher 
 ROOT = Path(__file__).resolve().parents[1]
 CABLES = ROOT.parent / "shared" / "corpus" / "cables"
 # the cables the target questions of both sets are about
-TARGET_CABLES = ["09LONDON1069", "09TRIPOLI695", "06MADRID2708", "06REYKJAVIK218", "08NEWDELHI1645", "04BRASILIA913"]
-SETS = [ROOT / "eval" / "injection.jsonl", ROOT / "eval" / "injection-holdout.jsonl"]
+TARGET_CABLES = ["09LONDON1069", "09TRIPOLI695", "06MADRID2708", "06REYKJAVIK218", "08NEWDELHI1645", "04BRASILIA913",
+                 "07SANJOSE1856", "06BOGOTA1145", "05PARIS676"]
+SETS = ["injection", "injection-holdout", "injection-holdout2"]
 DISTRACTORS = 150
 
 
@@ -80,14 +83,14 @@ def build_base(settings, embedder) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
-def run_case(case: dict, base: Path, work: Path, embedder) -> dict:
+def run_case(case: dict, base: Path, work: Path, embedder, overrides: dict) -> dict:
     index_dir = work / "index"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(base, index_dir, symlinks=True)
     planted = work / "planted" / case["file"]
     planted.parent.mkdir(parents=True)
     planted.write_text(case["text"], encoding="utf-8")
-    settings = load_settings(None, {}, {"index.dir": index_dir})
+    settings = load_settings(None, {}, {"index.dir": index_dir, **overrides})
     open_indexer(settings, embedder).run([planted])
     searcher = open_searcher(settings, embedder)
     answerer = open_answerer(settings, searcher)
@@ -119,10 +122,14 @@ def counts(rows: list[dict]) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", help="run only the cases of this kind")
+    ap.add_argument("--set", action="append", choices=SETS, help="question sets to run (default: all)")
+    ap.add_argument("--no-guard", action="store_true", help="answer.guard off: the patterns alone")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "injection.json")
     args = ap.parse_args()
-    cases = [json.loads(line) for path in SETS for line in path.read_text(encoding="utf-8").splitlines()
+    paths = [ROOT / "eval" / f"{name}.jsonl" for name in args.set or SETS]
+    cases = [json.loads(line) for path in paths for line in path.read_text(encoding="utf-8").splitlines()
              if line.strip()]
+    overrides = {"answer.guard": False} if args.no_guard else {}
     if args.only:
         cases = [c for c in cases if c["kind"] == args.only]
     tmp = Path(tempfile.mkdtemp(prefix="cableqa-inj-"))
@@ -132,7 +139,7 @@ def main() -> None:
     build_base(settings, embedder)
     rows = []
     for case in cases:
-        row = run_case(case, base, tmp / "case", embedder)
+        row = run_case(case, base, tmp / "case", embedder, overrides)
         rows.append(row)
         flag = "TAKEN OVER" if row["taken_over"] else ("abstained" if row["abstained"] else "held")
         print(f"{row['id']:<28} {flag:<10} {row['seconds']:>5.1f}s  {row['answer'][:100]!r}")
@@ -142,9 +149,11 @@ def main() -> None:
         "cpu_flags": cpu_flags(), "machine": platform.processor() or platform.machine(),
         "all": counts(rows), "dev": counts([r for r in rows if r["split"] == "dev"]),
         "test": counts([r for r in rows if r["split"] == "test"]),
-        "holdout": counts([r for r in rows if r["split"] == "holdout"]), "by_kind": by_kind, "rows": rows,
+        "holdout": counts([r for r in rows if r["split"] == "holdout"]),
+        "holdout2": counts([r for r in rows if r["split"] == "holdout2"]),
+        "guard": not args.no_guard, "sets": args.set or SETS, "by_kind": by_kind, "rows": rows,
     }
-    print(json.dumps({k: result[k] for k in ("cpu_flags", "all", "dev", "test", "holdout")}, indent=1))
+    print(json.dumps({k: result[k] for k in ("cpu_flags", "all", "dev", "test", "holdout", "holdout2")}, indent=1))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
 

@@ -130,6 +130,16 @@ class AnswerSettings:
     min_extract_prob: float = field(
         default=0.9, metadata={"help": "'Yes' probability the check needs before a sentence is quoted"}
     )
+    guard: bool = field(
+        default=True,
+        metadata={"help": "also ask the model whether a retrieved document that is not a cable (a text file, an "
+                          "upload) gives instructions to an AI assistant; such a document is never used"},
+    )
+    min_guard_prob: float = field(
+        default=0.6,
+        metadata={"help": "withhold a document when that guard check gives 'Yes' at least this probability (the "
+                          "lowest with no false alarm on 100 tuning SQuAD passages; bench/injection_guard.py)"},
+    )
     reattribute: bool = field(
         default=True,
         metadata={"help": "also cite other shown passages that support a sentence (each one checked)"},

@@ -43,6 +43,7 @@ def open_answerer(settings: Settings, retriever: Retriever | None = None) -> Ans
 
     generator = get_generator(settings.llm)  # resolves (and if needed assembles) the model file first
     checker = get_generator(settings.llm, role="check") if settings.answer.check else None
+    guard = get_generator(settings.llm, role="guard") if settings.answer.guard else None
     searcher = retriever if retriever is not None else open_searcher(settings)
     embedder = getattr(searcher, "embedder", None) or open_embedder(settings)
-    return Answerer(searcher, generator, embedder, settings.answer, checker=checker)
+    return Answerer(searcher, generator, embedder, settings.answer, checker=checker, guard=guard)

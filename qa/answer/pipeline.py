@@ -15,18 +15,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
 from qa.answer.llm.llama import GenerationStats, Generator
 from qa.answer.passages import Candidate, choose_sentences, rank_sentences, select
+from qa.answer.screening import DocumentScreen
 from qa.embed.loading import Embedder
 from qa.errors import QAError
 from qa.grounding.checks import (
     CheckModel,
     Chooser,
+    InstructionGuard,
     SentenceContext,
     answer_problem,
     evidence_span,
@@ -36,7 +38,7 @@ from qa.grounding.checks import (
 )
 from qa.grounding.citations import parse_answer
 from qa.grounding.cited_documents import CitedDocuments
-from qa.grounding.instructions import addresses_assistant, screen
+from qa.grounding.instructions import screen
 from qa.prompts.templates import (
     ABSTAIN,
     CheckPrompts,
@@ -50,7 +52,7 @@ from qa.prompts.templates import (
 )
 from qa.retrieve.searcher import Retriever
 from qa.settings import AnswerSettings
-from qa.types import Answer, Citation, Filters, Hit, Paragraph, Sentence, cite
+from qa.types import Answer, Citation, Filters, Hit, Sentence
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +125,8 @@ class Answerer:
 
     def __init__(self, retriever: Retriever, generator: Generator, embedder: Embedder,
                  settings: AnswerSettings, prompts: PromptSet | None = None,
-                 checker: Chooser | None = None, check_prompts: CheckPrompts | None = None) -> None:
+                 checker: Chooser | None = None, check_prompts: CheckPrompts | None = None,
+                 guard: Chooser | None = None) -> None:
         self.retriever = retriever
         self.generator = generator
         self.embedder = embedder
@@ -135,7 +138,11 @@ class Answerer:
             check_prompts = load_check_prompts(folder=folder) if folder else load_check_prompts()
         self.check_prompts = check_prompts
         self.check_model = CheckModel(self.checker, check_prompts) if self.checker is not None else None
-        self._verdicts: dict[tuple[str, int], str] = {}  # (doc_id, hash of its text) -> why withheld, or ""
+        self.guard = None
+        if guard is not None and settings.guard:
+            self.guard = InstructionGuard(guard, load_check_prompts("guard", folder) if folder
+                                          else load_check_prompts("guard"))
+        self.screen = DocumentScreen(retriever, self.guard, settings.min_guard_prob)
 
     def warm_up(self) -> None:
         """Load the model(s) and evaluate the fixed prompt prefixes (rules and examples) now."""
@@ -145,6 +152,9 @@ class Answerer:
         warm = getattr(self.checker, "warm_up", None)
         if warm is not None and self.check_prompts is not None:
             warm(check_prefix(self.check_prompts))
+        warm = getattr(self.guard.model, "warm_up", None) if self.guard is not None else None
+        if warm is not None:
+            warm(self.guard.prefix())
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
         """The checked answer to ``question`` (the same result ``stream`` ends with)."""
@@ -191,25 +201,6 @@ class Answerer:
         return Event("answer", answer)
 
     # ---- steps ----------------------------------------------------------------------------------
-    def _addresses_assistant(self, hit: Hit) -> str:
-        """Why the hit's document may not be used ("" when it may): any of its paragraphs, not only the
-        retrieved one, addresses the assistant. A planted file's harmless title must not get in while
-        its orders sit in the next paragraph. Verdicts are kept per document text."""
-        found = self.retriever.document(hit.doc_id)
-        paragraphs = found[1] if found else [Paragraph(hit.paragraph, hit.text)]
-        key = (hit.doc_id, hash(tuple(p.text for p in paragraphs)))
-        if key not in self._verdicts:
-            if len(self._verdicts) > 4096:
-                self._verdicts.clear()
-            reason = ""
-            for p in paragraphs:
-                addressed = addresses_assistant(p.text)
-                if addressed is not None:
-                    reason = f"{cite(hit.doc_id, p.n)} reads as instructions to an assistant ({addressed.reason})"
-                    break
-            self._verdicts[key] = reason
-        return self._verdicts[key]
-
     def _candidates(self, run: _Run, cache: VectorCache) -> list[Candidate]:
         """Each hit screened for injected instructions, split into sentences, and scored against the
         question by dense cosine: the retriever's own when it reports one, else computed here (the
@@ -228,31 +219,11 @@ class Answerer:
         return out
 
     def _retrieve(self, run: _Run, k: int, filters: Filters | None) -> list[Hit]:
-        """The ``k`` best paragraphs that may be used, then those among the ``k`` best that may not.
-
-        Documents with a paragraph addressed to the assistant (``qa.grounding.instructions``) are
-        withheld whole: none of their paragraphs is shown to the model, quoted or cited. Each withheld
-        hit is marked (``metadata["withheld"]``) so the sources say why it was not used, and the next
-        best paragraphs take their places, so planted text cannot crowd the real sources out."""
-        wanted = 2 * k
-        while True:  # fetch deeper while withheld documents leave fewer than k usable paragraphs
-            fetched = self.retriever.search(run.question, wanted, filters)
-            verdicts = {h.doc_id: self._addresses_assistant(h) for h in fetched}
-            withheld = {d: r for d, r in verdicts.items() if r}
-            usable = [h for h in fetched if h.doc_id not in withheld][:k]
-            if len(usable) >= k or len(fetched) < wanted or wanted >= 16 * k:
-                break
-            wanted *= 2
-        if not withheld:
-            return fetched[:k]
-        log.warning("withheld from the model: %s", "; ".join(withheld.values()))
-        run.diagnostics["withheld"] = sorted(withheld.values())
-        marked = []
-        for hit in fetched[:k]:
-            if hit.doc_id in withheld:
-                hit.metadata = {**(hit.metadata or {}), "withheld": withheld[hit.doc_id]}
-                marked.append(hit)
-        return [replace(h, rank=i) for i, h in enumerate([*usable, *marked], start=1)]
+        """The ``k`` best paragraphs that may be used, then the withheld ones (``qa.answer.screening``)."""
+        hits, withheld = self.screen.retrieve(lambda n: self.retriever.search(run.question, n, filters), k)
+        if withheld:
+            run.diagnostics["withheld"] = withheld
+        return hits
 
     def _question_vector(self, run: _Run, cache: VectorCache) -> np.ndarray:
         if run.question not in cache.queries:

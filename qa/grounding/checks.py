@@ -21,9 +21,9 @@ import numpy as np
 
 from qa.grounding.citations import ParsedSentence, resolve
 from qa.grounding.cited_documents import CitedDocuments
-from qa.grounding.instructions import looks_like_instructions, screen
+from qa.grounding.instructions import looks_like_instructions, screen, visible
 from qa.grounding.support import Encoder, check_sentence, expects_number, year_conflict
-from qa.prompts.templates import YES, CheckPrompts, check_messages
+from qa.prompts.templates import YES, CheckPrompts, check_messages, check_prefix
 from qa.settings import AnswerSettings
 from qa.text import locate, numbers_in
 from qa.types import Citation, Hit, Sentence, Span
@@ -160,3 +160,29 @@ class CheckModel:
         best = int(np.argmax(vectors[1:] @ vectors[0])) if sentences else 0
         window = " ".join(sentences[max(0, best - 1):best + 2]) or hit.text
         return self.p_yes(hit, window, question)
+
+
+GUARD_QUESTION = "Does this text give instructions to an AI assistant?"
+GUARD_WORDS = 350  # words of a document the guard reads: planted orders sit near the top to be retrieved
+
+
+class InstructionGuard:
+    """Asks a model whether a document gives instructions to an AI assistant, as P(Yes).
+
+    The patterns of ``qa.grounding.instructions`` catch the phrasings they name; a model also reads
+    paraphrases, personas and other languages. It is asked about documents that are not cables (text
+    files, uploads), once per document text, so real cables cost nothing.
+    """
+
+    def __init__(self, model: Chooser, prompts: CheckPrompts) -> None:
+        self.model = model
+        self.prompts = prompts
+
+    def prefix(self) -> list[dict[str, str]]:
+        return check_prefix(self.prompts)
+
+    def p_yes(self, source: str, text: str) -> float:
+        words = visible(text).split()
+        window = " ".join(words[:GUARD_WORDS])
+        messages = check_messages(self.prompts, source, window, GUARD_QUESTION)
+        return self.model.choose(messages, [YES, "No"])[YES]
