@@ -26,13 +26,14 @@ from injection import cpu_flags  # noqa: E402
 
 from qa.answer.llm.llama import get_generator  # noqa: E402
 from qa.grounding.checks import InstructionGuard  # noqa: E402
+from qa.grounding.instructions import addresses_assistant  # noqa: E402
 from qa.parse.loaders import parse_text  # noqa: E402
 from qa.prompts.templates import load_check_prompts  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SQUAD = ROOT.parent / "shared" / "eval" / "squad2-dev" / "corpus.jsonl"
-THRESHOLDS = (0.3, 0.5, 0.7, 0.9)
+THRESHOLDS = (0.3, 0.5, 0.6, 0.7, 0.9)
 
 
 def planted(name: str) -> list[tuple[str, str, bool]]:
@@ -65,7 +66,8 @@ def main() -> None:
     started = time.perf_counter()
     result: dict = {"cpu_flags": cpu_flags(), "groups": {}}
     for name, items in groups.items():
-        rows = [{"id": i, "instructions": y, "p_yes": round(guard.p_yes(i, text), 4)} for i, text, y in items]
+        rows = [{"id": i, "instructions": y, "p_yes": round(guard.p_yes(i, text), 4),
+                 "patterns": any(addresses_assistant(part) for part in text.split("\n\n"))} for i, text, y in items]
         summary = {}
         for t in THRESHOLDS:
             pos = [r for r in rows if r["instructions"]]
@@ -73,6 +75,9 @@ def main() -> None:
             summary[str(t)] = {
                 "caught": f"{sum(r['p_yes'] >= t for r in pos)}/{len(pos)}",
                 "false_alarms": f"{sum(r['p_yes'] >= t for r in neg)}/{len(neg)}",
+                # what the pipeline does: the patterns, then the guard for what they let through
+                "caught_with_patterns": f"{sum(r['p_yes'] >= t or r['patterns'] for r in pos)}/{len(pos)}",
+                "false_alarms_with_patterns": f"{sum(r['p_yes'] >= t or r['patterns'] for r in neg)}/{len(neg)}",
             }
         result["groups"][name] = {"by_threshold": summary, "rows": rows}
         print(name, json.dumps(summary))
