@@ -26,6 +26,7 @@ COMMANDS = {
     "models": "qa.commands.models",
     "eval": "qa.commands.eval",
     "serve": "qa.commands.serve",
+    "mcp": "qa.commands.mcp",
 }
 
 
