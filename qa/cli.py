@@ -27,6 +27,7 @@ COMMANDS = {
     "eval": "qa.commands.eval",
     "serve": "qa.commands.serve",
     "mcp": "qa.commands.mcp",
+    "api": "qa.commands.api",
 }
 
 

@@ -172,6 +172,16 @@ class ServeSettings:
 
 
 @dataclass
+class ApiSettings:
+    host: str = field(default="127.0.0.1", metadata={"help": "address `qa api` binds to"})
+    port: int = field(default=8000, metadata={"min": 1, "max": 65535, "help": "port `qa api` listens on"})
+    key: str | None = field(
+        default=None,
+        metadata={"help": "API key every request must send (Authorization: Bearer KEY); required beyond loopback"},
+    )
+
+
+@dataclass
 class Settings:
     index: IndexSettings = field(default_factory=IndexSettings)
     embed: EmbedSettings = field(default_factory=EmbedSettings)
@@ -179,6 +189,7 @@ class Settings:
     llm: LLMSettings = field(default_factory=LLMSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
 
 
 ENV_ALIASES = {
@@ -189,6 +200,7 @@ ENV_ALIASES = {
     "QA_HOST": ("serve", "host"),
     "QA_PORT": ("serve", "port"),
     "QA_AUTH": ("serve", "auth"),
+    "QA_API_KEY": ("api", "key"),
 }
 
 
