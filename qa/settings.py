@@ -76,8 +76,17 @@ class SearchSettings:
 class LLMSettings:
     model: str | None = field(
         default=None,
-        metadata={"help": "path of a local GGUF file; empty means the packaged Qwen2.5-Coder-1.5B"},
+        metadata={"help": "path of a local GGUF file (empty: the packaged Qwen2.5-Coder-1.5B); with backend "
+                          "openai, the server's model name"},
     )
+    backend: str = field(
+        default="llama_cpp",
+        metadata={"help": "llama_cpp (the GGUF in this process) or openai (an OpenAI-compatible server at base_url)"},
+    )
+    base_url: str | None = field(
+        default=None, metadata={"help": "with backend openai: the server's API root, e.g. http://gpu-box:8080/v1"},
+    )
+    api_key: str | None = field(default=None, metadata={"help": "with backend openai: its key ($QA_LLM_API_KEY)"})
     n_ctx: int = field(default=4096, metadata={"help": "context window in tokens"})
     threads: int = field(default=0, metadata={"help": "llama.cpp threads; 0 means all cores"})
     max_tokens: int = field(default=256, metadata={"help": "most tokens generated per answer"})
@@ -201,6 +210,7 @@ ENV_ALIASES = {
     "QA_PORT": ("serve", "port"),
     "QA_AUTH": ("serve", "auth"),
     "QA_API_KEY": ("api", "key"),
+    "QA_LLM_API_KEY": ("llm", "api_key"),
 }
 
 

@@ -291,10 +291,21 @@ _INSTANCES: dict[tuple[str, int, int, int, float, str], LlamaGenerator] = {}
 _INSTANCES_LOCK = threading.Lock()
 
 
-def get_generator(llm: LLMSettings, role: str = "answer") -> LlamaGenerator:
+def get_generator(llm: LLMSettings, role: str = "answer") -> Any:
     """The process's generator for these settings and role, loaded once. The ``check`` role (does a
     text answer a question?) gets its own llama.cpp context over the same memory-mapped weights, so
-    answering and checking each keep their own prompt prefix cached."""
+    answering and checking each keep their own prompt prefix cached. ``llm.backend = "openai"`` gives
+    a client of an OpenAI-compatible server instead (``qa.answer.llm.openai_server``)."""
+    if llm.backend == "openai":
+        from qa.answer.llm.openai_server import OpenAIServerGenerator
+
+        if not llm.base_url or not llm.model:
+            raise QAError("llm.backend openai needs llm.base_url (the server's /v1 root) and llm.model "
+                          "(its model name)")
+        return OpenAIServerGenerator(llm.base_url, llm.model, api_key=llm.api_key, max_tokens=llm.max_tokens,
+                                     temperature=llm.temperature)
+    if llm.backend != "llama_cpp":
+        raise QAError(f"llm.backend {llm.backend!r}: use llama_cpp or openai")
     path = resolve_model(llm.model, llm.cache_dir)
     n_ctx = llm.n_ctx if role == "answer" else min(llm.n_ctx, 2048)
     key = (str(path.resolve()), n_ctx, llm.threads, llm.max_tokens, llm.temperature, role)
