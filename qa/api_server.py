@@ -15,7 +15,6 @@ request needs ``Authorization: Bearer KEY``.
 
 from __future__ import annotations
 
-import hmac
 import json
 import textwrap
 import time
@@ -71,24 +70,17 @@ def answer_data(answer: Answer) -> dict[str, Any]:
 
 def build_api(backend: Any, settings: Settings) -> Any:
     """The FastAPI app over ``backend`` (``LocalBackend`` or a stand-in with its methods)."""
-    from fastapi import FastAPI, HTTPException, Request
-    from fastapi.responses import JSONResponse, StreamingResponse
+    from fastapi import FastAPI, HTTPException
+    from fastapi.responses import StreamingResponse
 
     from qa.ui.errors import shown
     from qa.ui.followup import rewrite
-    from qa.ui.guard import HostGuard, allowed_hosts
+    from qa.ui.guard import BearerKey, HostGuard, allowed_hosts
 
     api = FastAPI(title="cableqa", docs_url=None, redoc_url=None, openapi_url=None)
+    if settings.api.key:
+        api.add_middleware(BearerKey, key=settings.api.key)
     api.add_middleware(HostGuard, allowed=allowed_hosts(settings.api.host, settings.serve.allowed_hosts))
-    key = settings.api.key
-
-    @api.middleware("http")
-    async def require_key(request: Request, call_next: Any) -> Any:
-        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if key and not hmac.compare_digest(given.encode(), key.encode()):
-            return JSONResponse({"error": {"message": "a valid API key is required (Authorization: Bearer KEY)",
-                                           "type": "invalid_request_error", "code": "invalid_api_key"}}, 401)
-        return await call_next(request)
 
     def fail(exc: Exception, doing: str) -> HTTPException:
         status = 400 if isinstance(exc, QAError) else 500

@@ -152,8 +152,26 @@ def build_server(backend: Any) -> Any:
     return server
 
 
-def run(settings: Settings) -> None:
-    """Serve the tools over stdio until the client closes the connection."""
+def run(settings: Settings, *, http: bool = False) -> None:
+    """Serve the tools over stdio until the client closes the connection, or with ``http`` over
+    streamable HTTP at ``http://api.host:api.port/mcp``: loopback by default, and a wider bind needs
+    ``api.key``, which every request must then send (``Authorization: Bearer KEY``)."""
     from qa.ui.backend import LocalBackend
 
-    build_server(LocalBackend(settings)).run("stdio")
+    if not http:
+        build_server(LocalBackend(settings)).run("stdio")
+        return
+    import uvicorn
+
+    from qa.ui.auth import is_loopback
+    from qa.ui.guard import BearerKey
+
+    host, key = settings.api.host, settings.api.key
+    if not key and not is_loopback(host):
+        raise QAError(f"refusing to serve MCP on {host} without a key: set api.key ($QA_API_KEY or --api-key), "
+                      "or bind to 127.0.0.1")
+    # the SDK's own transport security refuses other Host and Origin headers on a loopback bind
+    app: Any = build_server(LocalBackend(settings)).streamable_http_app(host=host)
+    if key:
+        app = BearerKey(app, key)
+    uvicorn.run(app, host=host, port=settings.api.port, log_level="warning")

@@ -79,3 +79,52 @@ def test_an_mcp_client_searches_asks_and_reads_paragraphs(index_dir: Path) -> No
                           (empty, "the query is empty"), (bad_k, "k")):
         text = result.content[0].text
         assert result.is_error and words in text and "Traceback" not in text, text
+
+
+def test_over_http_with_a_key(index_dir: Path) -> None:
+    """``qa mcp --http``: the SDK's HTTP client lists the tools with the key; without it, 401."""
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+
+    import httpx2
+    from mcp.client.session import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "mcp", "--http", "--port", str(port), "--api-key", "k1",
+                             "--index-dir", str(index_dir)], cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=5)
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 401  # up, and refusing a request without the key
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.5)
+
+        async def run() -> list[str]:
+            async with httpx2.AsyncClient(headers={"Authorization": "Bearer k1"}) as client, \
+                    streamable_http_client(url, http_client=client) as (read, write, *_), \
+                    ClientSession(read, write) as session:
+                await session.initialize()
+                return sorted(t.name for t in (await session.list_tools()).tools)
+
+        assert anyio.run(run) == ["ask", "get_cable", "get_paragraph", "search"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_a_public_http_bind_without_a_key_is_refused() -> None:
+    done = subprocess.run([sys.executable, "-m", "qa.cli", "mcp", "--http", "--host", "0.0.0.0"], cwd=ROOT,
+                          env=_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "without a key" in done.stderr and "Traceback" not in done.stderr

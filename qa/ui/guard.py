@@ -16,6 +16,7 @@ refused here, before Gradio sees them:
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -115,3 +116,26 @@ class HostGuard:
                     "headers": [(b"content-type", b"text/plain; charset=utf-8"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+class BearerKey:
+    """ASGI middleware: every HTTP request must carry ``Authorization: Bearer <key>`` (401 otherwise).
+    Used by ``qa api`` and ``qa mcp --http``; the key is compared in constant time."""
+
+    def __init__(self, app: ASGIApp, key: str) -> None:
+        self.app, self.key = app, key.encode()
+
+    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Any]],
+                       send: Callable[[Any], Awaitable[None]]) -> None:
+        if scope["type"] == "http":
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            given = headers.get("authorization", "").removeprefix("Bearer ").strip().encode()
+            if not hmac.compare_digest(given, self.key):
+                body = (b'{"error": {"message": "a valid API key is required (Authorization: Bearer KEY)", '
+                        b'"type": "invalid_request_error", "code": "invalid_api_key"}}')
+                await send({"type": "http.response.start", "status": 401,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
