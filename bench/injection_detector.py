@@ -2,7 +2,7 @@
 
 Runs over every paragraph of the 6,712 shared cables (each one it flags is a real paragraph that
 answers could no longer rest on: a false alarm) and over the planted documents of
-``eval/injection.jsonl`` and ``eval/injection-holdout.jsonl`` (each planted document should have a
+``eval/injection*.jsonl`` (each planted document should have a
 flagged paragraph; plain poisoning, a false claim with no instruction, is not meant to be caught and
 is counted apart). No model is loaded.
 
@@ -44,7 +44,7 @@ def main() -> None:
     seconds = time.perf_counter() - started
     planted: dict[str, dict[str, int]] = {}
     missed = []
-    sets = [ROOT / "eval" / "injection.jsonl", ROOT / "eval" / "injection-holdout.jsonl"]
+    sets = [ROOT / "eval" / f"{name}.jsonl" for name in ("injection", "injection-holdout", "injection-holdout2")]
     for line in (line for path in sets for line in path.read_text(encoding="utf-8").splitlines()):
         case = json.loads(line)
         doc = parse_text(case["text"], case["file"], Path(case["file"]).stem)
