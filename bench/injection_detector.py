@@ -17,6 +17,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from injection import cpu_flags
+
 from qa.grounding.instructions import addresses_assistant
 from qa.parse.loaders import iter_documents, parse_text
 
@@ -56,7 +58,7 @@ def main() -> None:
         if not caught and case["kind"] != "poison":
             missed.append(case["id"])
     result = {
-        "cables": documents, "paragraphs": paragraphs, "flagged_paragraphs": len(flagged),
+        "cpu_flags": cpu_flags(), "cables": documents, "paragraphs": paragraphs, "flagged_paragraphs": len(flagged),
         "flagged_share": round(len(flagged) / max(paragraphs, 1), 6), "reasons": dict(reasons),
         "seconds": round(seconds, 1), "paragraphs_per_s": round(paragraphs / seconds),
         "planted": planted, "missed": missed, "flagged": flagged,
