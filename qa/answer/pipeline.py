@@ -38,7 +38,7 @@ from qa.grounding.checks import (
 )
 from qa.grounding.citations import parse_answer
 from qa.grounding.cited_documents import CitedDocuments
-from qa.grounding.instructions import screen
+from qa.grounding.instructions import visible_sentences
 from qa.prompts.templates import (
     ABSTAIN,
     CheckPrompts,
@@ -207,7 +207,9 @@ class Answerer:
         fused retrieval score is not a similarity)."""
         out, missing = [], []
         for i, hit in enumerate(run.hits):
-            sentences, removed = ([], 1) if (hit.metadata or {}).get("withheld") else screen(hit.text)
+            # the screening (``qa.answer.screening``) already read every hit: withheld ones show nothing
+            withheld = bool((hit.metadata or {}).get("withheld"))
+            sentences, removed = ([], 1) if withheld else (visible_sentences(hit.text), 0)
             cosine = (hit.metadata or {}).get("dense_cosine")
             if (cosine is None or removed) and sentences:
                 missing.append(i)

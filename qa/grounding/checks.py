@@ -21,7 +21,7 @@ import numpy as np
 
 from qa.grounding.citations import ParsedSentence, resolve
 from qa.grounding.cited_documents import CitedDocuments
-from qa.grounding.instructions import looks_like_instructions, screen, visible
+from qa.grounding.instructions import looks_like_instructions, visible, visible_sentences
 from qa.grounding.support import Encoder, check_sentence, expects_number, year_conflict
 from qa.prompts.templates import YES, CheckPrompts, check_messages, check_prefix
 from qa.settings import AnswerSettings
@@ -155,7 +155,7 @@ class CheckModel:
         """P(Yes) for the window of the sentence's first cited paragraph around its evidence."""
         first = sentence.citations[0]
         hit = next(h for h, _ in shown if h.label == first.label)
-        sentences, _ = screen(hit.text)
+        sentences = visible_sentences(hit.text)  # a shown passage has passed the screening
         vectors = np.asarray(encoder.encode([sentence.text, *sentences]), dtype=np.float32)
         best = int(np.argmax(vectors[1:] @ vectors[0])) if sentences else 0
         window = " ".join(sentences[max(0, best - 1):best + 2]) or hit.text

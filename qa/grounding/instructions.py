@@ -139,9 +139,14 @@ def looks_like_instructions(sentence: str) -> bool:
     return addresses_assistant(sentence) is not None
 
 
+def visible_sentences(text: str) -> list[str]:
+    """The text's sentences, invisible characters removed (for text already screened)."""
+    return split_sentences(visible(text))
+
+
 def screen(text: str) -> tuple[list[str], int]:
     """The text's visible sentences, or none (and how many there were) when it addresses the assistant."""
-    sentences = split_sentences(visible(text))
+    sentences = visible_sentences(text)
     if addresses_assistant(text) is not None:
         return [], len(sentences)
     return sentences, 0
