@@ -28,6 +28,8 @@ COMMANDS = {
     "serve": "qa.commands.serve",
     "mcp": "qa.commands.mcp",
     "api": "qa.commands.api",
+    "refs": "qa.commands.refs",
+    "timeline": "qa.commands.timeline",
 }
 
 

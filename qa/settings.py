@@ -100,6 +100,10 @@ class LLMSettings:
 @dataclass
 class AnswerSettings:
     k: int = field(default=5, metadata={"min": 1, "max": 50, "help": "passages shown to the model"})
+    count_questions: bool = field(
+        default=True,
+        metadata={"help": "answer 'how many cables ...' questions from counts over the whole index"},
+    )
     prompt: str = field(default="answer", metadata={"help": "prompt template name (files <name>.*.txt)"})
     max_question_chars: int = field(
         default=1000, metadata={"min": 1, "help": "longest question accepted (a long one holds the model for minutes)"}

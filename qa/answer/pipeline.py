@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from qa.answer.counting import count_sentence, merged, read_count_question
 from qa.answer.llm.llama import GenerationStats, Generator
 from qa.answer.passages import Candidate, choose_sentences, rank_sentences, select
 from qa.answer.screening import DocumentScreen
@@ -167,6 +168,11 @@ class Answerer:
         """Sources first, then the model's draft piece by piece, then the checked Answer."""
         run = _Run(checked_question(question, self.settings), time.perf_counter(),
                    documents=CitedDocuments(self.retriever, self.settings.common_term_share))
+        counted = self._count(run, filters)
+        if counted is not None:  # "how many cables ...": counts over the index, not a paragraph's words
+            yield Event("sources", counted.sources)
+            yield self._finish(run, counted)
+            return
         k = k or self.settings.k
         run.hits = self._retrieve(run, k, filters)
         run.mark("retrieve_ms")
@@ -201,6 +207,32 @@ class Answerer:
         return Event("answer", answer)
 
     # ---- steps ----------------------------------------------------------------------------------
+    def _count(self, run: _Run, filters: Filters | None) -> Answer | None:
+        """The answer to a count or trend question from counts over the whole index (``qa.corpus.timeline``);
+        None for any other question, or when the retriever cannot count (``answer.count_questions``)."""
+        counts = getattr(self.retriever, "timeline", None)
+        if not self.settings.count_questions or counts is None:
+            return None
+        origins = self.retriever.facets().get("origin", [])  # type: ignore[attr-defined]
+        asked = read_count_question(run.question, origins)
+        if asked is None:
+            return None
+        result = counts(asked.topic, merged(filters, asked.filters), asked.by, list_limit=10)
+        hits = self.retriever.paragraph_hits(  # type: ignore[attr-defined]
+            [d["paragraph_id"] for d in result.documents if d.get("paragraph_id")])
+        run.hits = hits
+        run.mark("retrieve_ms")
+        text = count_sentence(result.total, result.words, asked.named, result.buckets, result.by)
+        sentences = [Sentence(text, [], True), Sentence(f"Counted: {result.how}.", [], True)]
+        citations = [Citation(h.doc_id, h.paragraph) for h in hits]
+        if citations:
+            sentences.append(Sentence(
+                f"The first {len(citations)} of them, oldest first, with the first paragraph that matches:",
+                citations, True))
+        run.diagnostics["count"] = result.to_json()
+        run.mark("total_ms")
+        return Answer(run.question, text, False, citations, sentences, hits, run.timings, "count over the index")
+
     def _candidates(self, run: _Run, cache: VectorCache) -> list[Candidate]:
         """Each hit screened for injected instructions, split into sentences, and scored against the
         question by dense cosine: the retriever's own when it reports one, else computed here (the

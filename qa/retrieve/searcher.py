@@ -12,6 +12,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from qa.corpus.chain import ChainNode, ref_chain
+from qa.corpus.timeline import Timeline, timeline
 from qa.errors import QAError
 from qa.retrieve.fusion import rrf
 from qa.retrieve.query import fts_any, fts_phrase, parse_query, without_ids
@@ -38,6 +40,22 @@ class Retriever(Protocol):
     def document(self, doc_id: str) -> tuple[dict[str, Any], list[Paragraph]] | None:
         """A document's metadata and all its paragraphs in order; None when it is not indexed."""
         ...
+
+    def timeline(self, query: str, filters: Filters | None = None, by: str = "year",
+                 list_limit: int = 20) -> Timeline:
+        """How many documents match ``query`` per year, month, origin or tag, over the whole index."""
+        with self._lock:
+            return timeline(self.store, query, filters, by, list_limit)
+
+    def ref_chain(self, doc_id: str, depth: int = 1) -> ChainNode:
+        """What ``doc_id`` cites and what cites it, ``depth`` levels each way."""
+        with self._lock:
+            return ref_chain(self.store, doc_id, depth)
+
+    def paragraph_hits(self, paragraph_ids: list[int]) -> list[Hit]:
+        """These stored paragraphs as hits, in the order given (ranked 1, 2, ...)."""
+        with self._lock:
+            return self._hits([Ranked(pid, 0.0) for pid in paragraph_ids])
 
     def term_share(self, term: str) -> float | None:
         """The share of indexed documents using ``term``; None when the index is too small to tell."""
@@ -223,6 +241,22 @@ class Searcher:
         """A document's metadata and all its paragraphs in order, None when it is not indexed."""
         with self._lock:
             return self.store.document(doc_id)
+
+    def timeline(self, query: str, filters: Filters | None = None, by: str = "year",
+                 list_limit: int = 20) -> Timeline:
+        """How many documents match ``query`` per year, month, origin or tag, over the whole index."""
+        with self._lock:
+            return timeline(self.store, query, filters, by, list_limit)
+
+    def ref_chain(self, doc_id: str, depth: int = 1) -> ChainNode:
+        """What ``doc_id`` cites and what cites it, ``depth`` levels each way."""
+        with self._lock:
+            return ref_chain(self.store, doc_id, depth)
+
+    def paragraph_hits(self, paragraph_ids: list[int]) -> list[Hit]:
+        """These stored paragraphs as hits, in the order given (ranked 1, 2, ...)."""
+        with self._lock:
+            return self._hits([Ranked(pid, 0.0) for pid in paragraph_ids])
 
     def term_share(self, term: str) -> float | None:
         """The share of indexed documents whose paragraphs use ``term`` (a word or phrase); None when

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 SCHEMA_VERSION = 1
-# What a store must hold to be read (``file_notes`` came later: a store without it is still one).
+# What a store must hold to be read (``file_notes`` and ``refs`` came later: a store without them is
+# still one; a writable open adds ``refs`` and fills it from the documents' metadata).
 REQUIRED_TABLES = frozenset({"meta", "files", "documents", "paragraphs", "vectors", "paragraphs_fts"})
 
 SCHEMA = """
@@ -55,6 +56,9 @@ CREATE TABLE IF NOT EXISTS vectors (
 CREATE INDEX IF NOT EXISTS vectors_paragraph ON vectors(paragraph);
 CREATE INDEX IF NOT EXISTS vectors_hash ON vectors(text_hash);
 CREATE VIRTUAL TABLE IF NOT EXISTS paragraphs_fts USING fts5(text, tokenize = 'porter unicode61');
+CREATE TABLE IF NOT EXISTS refs (doc INTEGER NOT NULL, n INTEGER NOT NULL, item TEXT NOT NULL, ref_id TEXT);
+CREATE INDEX IF NOT EXISTS refs_doc ON refs(doc);
+CREATE INDEX IF NOT EXISTS refs_ref_id ON refs(ref_id COLLATE NOCASE);
 CREATE TABLE IF NOT EXISTS file_notes (path TEXT NOT NULL, note TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS file_notes_path ON file_notes(path);
 """

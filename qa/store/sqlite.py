@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from qa.store.filter_sql import filter_clause
+from qa.store.research import REFS_VERSION, CountQueries, RefQueries
 from qa.store.schema import (
     REQUIRED_TABLES,
     SCHEMA,
@@ -32,7 +33,7 @@ from qa.types import Document, Filters, Paragraph
 log = logging.getLogger(__name__)
 
 
-class Store:
+class Store(RefQueries, CountQueries):
     """A connection to one index's SQLite file. Not shared between threads."""
 
     def __init__(self, path: Path, *, readonly: bool = False, uploads_dir: Path | None = None) -> None:
@@ -46,6 +47,8 @@ class Store:
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.executescript(SCHEMA)
             self.conn.commit()
+            if self.get_meta("refs_version") != REFS_VERSION:
+                self._fill_refs()
 
     def close(self) -> None:
         self.conn.close()
@@ -146,6 +149,7 @@ class Store:
         )
         self.conn.execute("DELETE FROM paragraphs WHERE doc = ?", (doc,))
         self.conn.execute("DELETE FROM doc_tags WHERE doc = ?", (doc,))
+        self.conn.execute("DELETE FROM refs WHERE doc = ?", (doc,))
         self.conn.execute("DELETE FROM documents WHERE id = ?", (doc,))
         return vector_ids
 
@@ -169,6 +173,8 @@ class Store:
             ),
         )
         row = cur.lastrowid
+        if doc.kind == "cable" and md.get("refs"):
+            self._add_refs(row, doc.doc_id, text_or_none(md.get("created")), list(md["refs"]))
         tags = md.get("tags") or []
         self.conn.executemany(
             "INSERT INTO doc_tags(doc, tag) VALUES (?, ?)", [(row, str(t).upper()) for t in tags]
@@ -270,6 +276,13 @@ class Store:
         meta.setdefault("title", row["title"])
         meta["source"] = row["source"]
         meta.update(provenance(row["kind"], row["file"], self.uploads_dir))
+        if row["kind"] == "cable":
+            meta["ref_links"] = [
+                {"item": link.item, "ref_id": link.ref_id,
+                 "in_index": bool(link.ref_id) and self.brief(link.ref_id) is not None}
+                for link in self.cites(doc_id)
+            ]
+            meta["cited_by"] = self.cited_by(doc_id)
         paras = [
             Paragraph(r["n"], r["text"], r["marking"], r["section"])
             for r in self.conn.execute(

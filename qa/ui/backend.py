@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from qa import wiring
 from qa.answer.pipeline import Event
+from qa.corpus.timeline import Timeline
 from qa.errors import QAError
 from qa.settings import Settings
 from qa.store.folder import IndexFolder
@@ -39,6 +40,8 @@ class Backend(Protocol):
     def stream(self, question: str, filters: Filters | None) -> Iterator[Event]: ...
 
     def document(self, doc_id: str) -> tuple[dict[str, Any], list[Paragraph]] | None: ...
+
+    def timeline(self, query: str, filters: Filters | None, by: str) -> Timeline: ...
 
     def add_files(self, paths: Sequence[Path], progress: ProgressCallback | None = None
                   ) -> dict[str, Any]: ...
@@ -116,6 +119,10 @@ class LocalBackend:
 
     def document(self, doc_id: str) -> tuple[dict[str, Any], list[Paragraph]] | None:
         return self._require_searcher().document(doc_id)
+
+    def timeline(self, query: str, filters: Filters | None, by: str) -> Timeline:
+        """Matching cables per year, month, origin or tag over the whole index (no top-k cut)."""
+        return self._require_searcher().timeline(query, filters, by, list_limit=0)
 
     def add_files(self, paths: Sequence[Path], progress: ProgressCallback | None = None) -> dict[str, Any]:
         def report(p: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from qa.corpus.tags import tag_code
 from qa.errors import QAError
 from qa.types import Filters, parse_day
 
@@ -31,7 +32,7 @@ def filters_from_form(
     """Filters from the form; a date that cannot be read raises ``QAError`` naming the field."""
     filters = Filters(
         origin=_values(origin),
-        tag=[t.upper() for t in _values(tags)],
+        tag=list(dict.fromkeys(tag_code(t) for t in _values(tags))),  # a code, its label or its meaning
         classification=_values(classification),
         since=parse_day(since, "From date"),
         until=parse_day(until, "Until date"),

@@ -16,6 +16,7 @@ from typing import Any
 
 import gradio as gr
 
+from qa.corpus.tags import tag_label
 from qa.errors import QAError
 from qa.settings import Settings
 from qa.store.folder import IndexFolder
@@ -25,8 +26,9 @@ from qa.ui.backend import Backend
 from qa.ui.chat import Pending, run_turn, user_message
 from qa.ui.errors import shown, strip_paths
 from qa.ui.filter_form import filters_from_form
-from qa.ui.paragraph_view import PLACEHOLDER, render_missing, render_paragraph_view
+from qa.ui.paragraph_view import DOCUMENT_START, PLACEHOLDER, render_missing, render_paragraph_view
 from qa.ui.style import CITE_CLICK_JS
+from qa.ui.timeline_view import WHEN_CLICK_JS, pick_by, render_timeline, when_range
 from qa.ui.uploads import ALLOWED_SUFFIXES, check_uploads, discard, keep
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,7 @@ def _search_widgets(w: SimpleNamespace) -> None:
         w.query = gr.Textbox(show_label=False, placeholder="Search paragraphs…", scale=5,
                              elem_id="search-query")
         w.search = gr.Button("Search", scale=1, elem_id="search-button")
+    w.timeline = gr.HTML("", js_on_load=WHEN_CLICK_JS, elem_id="search-timeline")
     w.results = gr.HTML("", elem_id="search-results")
 
 
@@ -183,6 +186,8 @@ def _wire_viewer(w: SimpleNamespace, backend: Backend) -> None:
         if found is None:
             return render_missing(doc_id, number, "this document is not in the index")
         metadata, paragraphs = found
+        if number == DOCUMENT_START and paragraphs:  # a REF or "cited by" link: the cable from its start
+            number = paragraphs[0].n
         claims = known.get(cite(doc_id, number), [])
         return render_paragraph_view(doc_id, number, metadata, paragraphs, claims)
 
@@ -191,24 +196,46 @@ def _wire_viewer(w: SimpleNamespace, backend: Backend) -> None:
 
 
 def _wire_search(w: SimpleNamespace, backend: Backend) -> None:
-    def run_search(text: str, *form: Any) -> str:
+    def run_search(text: str, *form: Any) -> tuple[str, str]:
         text = (text or "").strip()
         if not text:
-            return render.render_hits([], "Search", "Type something to search for.")
+            return "", render.render_hits([], "Search", "Type something to search for.")
         try:
             filters = filters_from_form(*form)
             hits = backend.search(text, SEARCH_K, filters)
         except Exception as exc:
-            return f'<div class="error">{render.esc(shown(exc, "searching"))}</div>'
+            return "", f'<div class="error">{render.esc(shown(exc, "searching"))}</div>'
         heading = f"{len(hits)} result{'' if len(hits) == 1 else 's'} for: {text}"
         described = render.describe_filters(filters)
         if described:
             heading += f" (filters: {described})"
-        return render.render_hits(hits, heading, "Nothing found (check the filters).")
+        results = render.render_hits(hits, heading, "Nothing found (check the filters).")
+        return _timeline(backend, text, filters), results
+
+    def narrow(text: str, *form: Any, evt: gr.EventData) -> tuple:
+        """A click on a timeline bar: From and Until become that year or month, and the search reruns."""
+        picked = when_range((getattr(evt, "_data", None) or {}).get("when"))
+        if picked is None:
+            return (gr.skip(),) * 4
+        since, until = picked[0].isoformat(), picked[1].isoformat()
+        form = (*form[:3], since, until)
+        return (since, until, *run_search(text, *form))
 
     for trigger in (w.query.submit, w.search.click):
-        trigger(run_search, [w.query, *w.filters], w.results, concurrency_limit=4, concurrency_id="read",
-                api_visibility=PRIVATE)
+        trigger(run_search, [w.query, *w.filters], [w.timeline, w.results], concurrency_limit=4,
+                concurrency_id="read", api_visibility=PRIVATE)
+    w.timeline.click(narrow, [w.query, *w.filters], [w.since, w.until, w.timeline, w.results],
+                     concurrency_limit=4, concurrency_id="read", api_visibility=PRIVATE)
+
+
+def _timeline(backend: Backend, text: str, filters: Any) -> str:
+    """The timeline over the whole index for a search; "" (no chart) when counting fails."""
+    try:
+        by = pick_by(filters.since, filters.until)
+        return render_timeline(backend.timeline(text, filters, by), backend.timeline(text, filters, "origin"),
+                               backend.timeline(text, filters, "tag"))
+    except Exception as exc:  # the hits still show; the chart says why it is missing
+        return f'<div class="timeline error">{render.esc(shown(exc, "counting matches"))}</div>'
 
 
 def _wire_uploads(w: SimpleNamespace, backend: Backend, settings: Settings) -> None:
@@ -246,7 +273,10 @@ def _facet_updates(backend: Backend) -> tuple[Any, Any, Any]:
         facets = backend.facets()
     except QAError:
         facets = {}
-    return tuple(gr.update(choices=facets.get(name, [])) for name in ("origin", "tag", "classification"))
+    # Tags are listed by code and meaning ("PHUM (Human Rights)"), so typing a meaning finds the tag.
+    tags = [(tag_label(t), t) for t in facets.get("tag", [])]
+    return (gr.update(choices=facets.get("origin", [])), gr.update(choices=tags),
+            gr.update(choices=facets.get("classification", [])))
 
 
 def _upload_line(summary: dict[str, Any], names: list[str]) -> str:

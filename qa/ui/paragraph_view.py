@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qa.types import Paragraph
-from qa.ui.render import chip, esc, provenance_badge
+from qa.ui.render import chip, cite_href, esc, provenance_badge, tag_list
 
 HEADER_FIELDS = (
     ("Reference ID", "doc_id"),
@@ -19,8 +19,8 @@ HEADER_FIELDS = (
     ("Origin", "origin"),
     ("Classification", "classification"),
     ("Subject", "subject"),
-    ("Tags", "tags"),
 )
+DOCUMENT_START = 0  # a link to ``<doc>:0`` opens the document at its first paragraph
 
 
 def evidence_spans(text: str, claims: Sequence[Mapping[str, Any]]) -> list[tuple[int, int]]:
@@ -65,10 +65,44 @@ def _header(doc_id: str, md: Mapping[str, Any]) -> str:
         if value in (None, ""):
             value = "—"
         rows.append(f"<tr><th>{esc(name)}</th><td>{esc(value)}</td></tr>")
+    tags = values.get("tags") or []
+    rows.append(f"<tr><th>Tags</th><td>{tag_list(tags) if tags else '—'}</td></tr>")
     origin = provenance_badge(md)
     if origin:
         rows.append(f"<tr><th>Source</th><td>{origin}</td></tr>")
+    rows += _ref_rows(md)
     return f'<table class="doc-header">{"".join(rows)}</table>'
+
+
+def cable_link(doc_id: str) -> str:
+    """A link that opens a cable in the viewer (at its first paragraph), like a citation chip."""
+    return (f'<a class="cable-link" href="{esc(cite_href(doc_id, DOCUMENT_START))}" '
+            f'title="open {esc(doc_id)}">{esc(doc_id)}</a>')
+
+
+def _ref_rows(md: Mapping[str, Any]) -> list[str]:
+    """The cable's REF items (each a link when the cable it names is indexed) and the indexed cables
+    that cite it."""
+    rows = []
+    links = md.get("ref_links") or []
+    if links:
+        items = []
+        for link in links:
+            ref_id = link.get("ref_id")
+            if ref_id and link.get("in_index"):
+                items.append(f'<li>{cable_link(ref_id)} <span class="ref-item">{esc(link["item"])}</span></li>')
+            elif ref_id:
+                items.append(f'<li>{esc(ref_id)} <span class="ref-item">{esc(link["item"])}</span>'
+                             ' <span class="ref-missing">(not in the index)</span></li>')
+            else:
+                items.append(f'<li><span class="ref-item">{esc(link["item"])}</span>'
+                             ' <span class="ref-missing">(not a cable)</span></li>')
+        rows.append(f'<tr><th>REF</th><td><ul class="ref-list">{"".join(items)}</ul></td></tr>')
+    cited_by = md.get("cited_by") or []
+    if cited_by:
+        rows.append('<tr><th>Cited by</th><td class="cited-by">'
+                    + ", ".join(cable_link(d) for d in cited_by) + "</td></tr>")
+    return rows
 
 
 def _one(doc_id: str, p: Paragraph, role: str, spans: Sequence[tuple[int, int]] = ()) -> str:

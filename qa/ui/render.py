@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, unquote
 
+from qa.corpus.tags import tag_label
 from qa.prompts.templates import ABSTAIN
 from qa.types import Answer, Citation, Filters, Hit, cite, provenance
 
@@ -89,7 +90,7 @@ def describe_filters(filters: Filters | None) -> str:
     if filters.origin:
         parts.append("origin: " + ", ".join(filters.origin))
     if filters.tag:
-        parts.append("tags: " + ", ".join(filters.tag))
+        parts.append("tags: " + ", ".join(tag_label(t) for t in filters.tag))
     if filters.classification:
         parts.append("classification: " + ", ".join(filters.classification))
     if filters.since:
@@ -237,12 +238,18 @@ def render_hits(hits: list[Hit], heading: str, empty: str = "Nothing found.") ->
             f'<div class="hit">{chip(h.doc_id, h.paragraph, "source")}'
             f' <span class="hit-meta">{_meta_line(md)}</span>'
             + (f'<div class="hit-subject">{esc(subject)}</div>' if subject else "")
+            + (f'<div class="hit-tags">{tag_list(md["tags"])}</div>' if md.get("tags") else "")
             + f'<div class="hit-text">{esc(_snippet(h.text))}</div>'
             + (f'<div class="hit-withheld">Not used for answers: {esc(md["withheld"])}</div>'
                if md.get("withheld") else "")
             + "</div>"
         )
     return out + "</div>"
+
+
+def tag_list(tags: Sequence[str]) -> str:
+    """Tags with their TAGS meanings, ``PHUM (Human Rights) · CB (Cambodia)``, as escaped HTML."""
+    return " · ".join(f'<span class="tag" title="TAGS glossary">{esc(tag_label(str(t)))}</span>' for t in tags)
 
 
 def render_summary(summary: Mapping[str, Any] | None, model: str = "") -> str:

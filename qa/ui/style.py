@@ -31,6 +31,24 @@ CSS = r"""
 .cite-nearest { border-style: dashed; }
 .prov { font-size: .75em; opacity: .8; white-space: nowrap; }
 .prov-other { opacity: 1; padding: 0 .35em; border-radius: .3em; background: #fff3cd; color: #6b4e00; }
+.timeline { margin: .3em 0 .8em; }
+.tl-head { font-size: .9em; }
+.tl-how { opacity: .7; font-size: .9em; }
+.tl-bars { display: flex; align-items: flex-end; gap: 3px; height: 140px; margin-top: .4em;
+  border-bottom: 1px solid #999; overflow-x: auto; }
+.tl-bar { display: flex; flex-direction: column; justify-content: flex-end; align-items: center;
+  min-width: 22px; flex: 1 1 0; height: 100%; text-decoration: none !important; color: inherit !important; }
+.tl-fill { display: block; width: 80%; background: #5b84c4; border-radius: 2px 2px 0 0; }
+a.tl-bar:hover .tl-fill { background: #2f5da8; }
+.tl-undated .tl-fill { background: #bbb; }
+.tl-n { font-size: .7em; opacity: .8; }
+.tl-key { font-size: .7em; white-space: nowrap; margin-top: 2px; }
+.tl-hint, .tl-facets { font-size: .8em; opacity: .75; margin-top: .3em; }
+.tag { white-space: nowrap; }
+.hit-tags { font-size: .8em; opacity: .8; }
+.ref-list { margin: 0; padding-left: 1.1em; }
+.ref-item, .ref-missing { font-size: .85em; opacity: .75; }
+.cable-link { font-family: monospace; }
 .hit-withheld { font-size: .8em; color: #8a1c1c; margin-top: .2em; }
 .turn-question .filters-line { font-size: .8em; opacity: .75; margin-top: .2em; }
 .understood-as { font-size: .8em; opacity: .75; margin-bottom: .3em; font-style: italic; }

@@ -139,7 +139,7 @@ def test_filters_are_described_in_the_question() -> None:
 
     f = Filters(origin=["Phnom Penh"], tag=["PHUM"], since=date(2005, 1, 1))
     text = html.unescape("".join(_Tags(render.render_question("Cases?", f)).text))
-    assert "Filters: origin: Phnom Penh; tags: PHUM; from 2005-01-01" in text
+    assert "Filters: origin: Phnom Penh; tags: PHUM (Human Rights); from 2005-01-01" in text
     assert "Filters" not in render.render_question("Cases?", Filters())
 
 
@@ -150,7 +150,7 @@ def test_paragraph_view_shows_header_marking_neighbours_and_support() -> None:
     markup = render_paragraph_view(DOC, 5, META, PARAGRAPHS, [{"text": claim, "span": list(span)}])
     text = html.unescape("".join(_Tags(markup).text))
     for value in ("Reference ID", DOC, "2006-04-07", "Embassy Phnom Penh", "UNCLASSIFIED", META["subject"],
-                  "PHUM, PREL, KWMN, CB", "(SBU)", "Cited for:", claim):
+                  "PHUM (Human Rights) · PREL (External Political Relations) · KWMN (Women Issues) · CB (Cambodia)", "(SBU)", "Cited for:", claim):
         assert value in text, value
     marked = markup.split('<mark class="support">')[1].split("</mark>")[0]
     assert html.unescape(marked) == "Human trafficking cases have increased from 28 in 2001 to 123 in 2005."

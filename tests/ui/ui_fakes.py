@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.answer.pipeline import Event
+from qa.corpus.timeline import Timeline
 from qa.prompts.templates import ABSTAIN
 from qa.text import locate
 from qa.types import Answer, Citation, Filters, Hit, Paragraph, Sentence
@@ -84,6 +85,22 @@ class FakeBackend:
 
     def document(self, doc_id: str) -> tuple[dict[str, Any], list[Paragraph]] | None:
         return self.documents.get(doc_id)
+
+    def timeline(self, query: str, filters: Filters | None, by: str) -> Timeline:
+        """Documents with a paragraph holding every query word, counted per year, month, origin or tag."""
+        words = set(_WORD.findall(query.lower()))
+        counts: dict[str, int] = {}
+        for md, paragraphs in self.documents.values():
+            if not any(words <= set(_WORD.findall(p.text.lower())) for p in paragraphs):
+                continue
+            created = str(md.get("created") or "")
+            keys = {"year": [created[:4]], "month": [created[:7]], "origin": [md.get("origin") or ""],
+                    "tag": list(md.get("tags") or [])}[by]
+            for key in keys:
+                counts[key] = counts.get(key, 0) + 1
+        buckets = sorted(counts.items())
+        return Timeline(query, by, sum(counts.values()) if by != "tag" else len(self.documents), buckets,
+                        "documents with a paragraph containing all of: " + ", ".join(sorted(words)), None)
 
     def add_files(self, paths: Sequence[Path], progress: Any = None) -> dict[str, Any]:
         for path in paths:

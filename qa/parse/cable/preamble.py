@@ -85,8 +85,10 @@ def decl_year(text: str) -> int | None:
 
 def parse_refs(text: str) -> list[str]:
     """REF items (``A. STATE 163495 ¶B. ...``) as a list of the cables they name."""
-    items = [" ".join(item.split()) for item in _REF_SPLIT.split(text)]
-    return [item.strip(" .,;") for item in items if item.strip(" .,;")]
+    items = [" ".join(item.split()).strip(" ,;") for item in _REF_SPLIT.split(text)]
+    # An item the release cut off ("MOSCOW 240...") keeps its dots: the number is not the serial.
+    items = [item if item.endswith("...") else item.strip(" .,;") for item in items]
+    return [item for item in items if item.strip(" .,;")]
 
 
 def _block(lines: list[str], i: int, first: str, stop, keep_blank_if=None) -> tuple[str, int]:
