@@ -70,6 +70,11 @@ class SearchSettings:
     )
     rrf_k: int = field(default=60, metadata={"help": "reciprocal-rank-fusion constant"})
     candidates: int = field(default=100, metadata={"min": 1, "help": "candidates taken from each ranker"})
+    tag_weight: float = field(
+        default=0.0,
+        metadata={"help": "weight in RRF of documents tagged with what the query names in words (human rights "
+                          "-> PHUM); 0 turns it off (bench/retrieval_tags.py measures it)"},
+    )
 
 
 @dataclass

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from qa.corpus.chain import ChainNode, ref_chain
+from qa.corpus.tags import glossary
 from qa.corpus.timeline import Timeline, timeline
 from qa.errors import QAError
 from qa.retrieve.fusion import rrf
@@ -195,7 +196,28 @@ class Searcher:
         ]
         if mode != "hybrid":
             weights = [(ids, 1.0) for ids, w in weights if w]
+        elif self.settings.tag_weight and not (filters and filters.tag):
+            tagged = self._tagged(query, n, filters, dense, lexical)
+            if tagged:
+                weights.append((tagged, self.settings.tag_weight))
         return [Ranked(pid, score, cos.get(pid)) for pid, score in rrf(weights, self.settings.rrf_k)]
+
+    def _tagged(self, query: str, n: int, filters: Filters | None, dense: list[tuple[int, float]],
+                lexical: list[int]) -> list[int]:
+        """A third ranking for RRF: the paragraphs of documents carrying the tags the query names in words
+        ("human rights in Cambodia" -> PHUM, CB), most of those tags first, each group in its dense
+        order. It lifts the tagged among the candidates and brings in tagged paragraphs they missed."""
+        codes = [code for code, _ in glossary().tags_in(query)]
+        if not codes:
+            return []
+        tagged_filter = Filters(**{**(filters or Filters()).__dict__, "tag": codes})
+        pool = [pid for pid, _ in self.dense(query, n, tagged_filter)]
+        seen = set(pool)
+        pool += [pid for pid in [p for p, _ in dense] + lexical if pid not in seen]
+        tags_of = self.store.tags_of_paragraphs(pool)
+        wanted = set(codes)
+        scored = [(len(wanted & tags_of.get(pid, set())), i, pid) for i, pid in enumerate(pool)]
+        return [pid for hits, _, pid in sorted(scored, key=lambda t: (-t[0], t[1])) if hits]
 
     def dense(self, query: str, n: int, filters: Filters | None = None) -> list[tuple[int, float]]:
         """Dense ranking: (paragraph id, best window cosine), best first."""

@@ -253,6 +253,19 @@ class Store(RefQueries, CountQueries):
                                             citation_metadata(r, self.uploads_dir))
         return out
 
+    def tags_of_paragraphs(self, ids: Iterable[int]) -> dict[int, set[str]]:
+        """The tags of each paragraph's document."""
+        ids = list(ids)
+        out: dict[int, set[str]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for pid, tag in self.conn.execute(
+                f"SELECT p.id, t.tag FROM paragraphs p JOIN doc_tags t ON t.doc = p.doc WHERE p.id IN ({marks})", chunk
+            ):
+                out.setdefault(pid, set()).add(tag)
+        return out
+
     def paragraph_for_vectors(self, vector_ids: Iterable[int]) -> dict[int, int]:
         ids = [int(v) for v in vector_ids]
         out: dict[int, int] = {}
