@@ -1,7 +1,8 @@
 """``qa mcp``: the index as tools for an assistant (Model Context Protocol, the official ``mcp`` SDK).
 
 Tools: ``search`` (paragraphs), ``ask`` (the checked, cited answer, or the abstention and why),
-``get_paragraph`` (with neighbours) and ``get_cable`` (the whole document with its header); the
+``get_paragraph`` (with neighbours), ``get_cable`` (the whole document with its header), ``refs`` (a
+cable's REF chain) and ``timeline`` (counts of matching documents over time, origin or tag); the
 resource ``cableqa://index`` is the index summary. They call the same backend the browser app uses
 (``qa.ui.backend.LocalBackend``), so an answer here is the answer there. Bad arguments and missing
 documents are tool errors with a plain message; nothing else of the server leaks (``qa.ui.errors``).
@@ -140,6 +141,32 @@ def build_server(backend: Any) -> Any:
         return {"header": header(doc_id, md),
                 "paragraphs": [{"paragraph": p.n, "label": cite(doc_id, p.n), "marking": p.marking, "text": p.text}
                                for p in paragraphs]}
+
+    @server.tool(description="A cable's REF chain: the cables its REF line cites (each item with the reference "
+                             "ID it resolves to, or none for telecons and e-mails) and the indexed cables that cite "
+                             "it, followed `depth` levels (1-5) each way; in_index says which the archive holds.")
+    def refs(doc_id: str, depth: int = 1) -> dict[str, Any]:
+        if not 1 <= depth <= 5:
+            raise ToolError("depth must be from 1 to 5")
+        document(doc_id)
+        try:
+            return backend.ref_chain(doc_id, depth).to_json()
+        except Exception as exc:
+            raise failing(exc, "reading the REF chain") from exc
+
+    @server.tool(description="How many documents match, over the whole archive (not only the best hits): those "
+                             "with a paragraph holding every word of `query` (stemmed; '' for all), under the "
+                             "filters, counted per `by` (year, month, origin or tag), with the first ones listed.")
+    def timeline(query: str = "", by: str = "year", origin: list[str] | None = None, tag: list[str] | None = None,
+                 classification: list[str] | None = None, since: str | None = None,
+                 until: str | None = None) -> dict[str, Any]:
+        if by not in ("year", "month", "origin", "tag"):
+            raise ToolError("by must be year, month, origin or tag")
+        try:
+            filters = make_filters(origin, tag, classification, since, until)
+            return backend.timeline(query, filters, by, list_limit=20).to_json()
+        except Exception as exc:
+            raise failing(exc, "counting") from exc
 
     @server.resource("cableqa://index", name="index", description="What is indexed: documents, paragraphs, "
                      "embedder and anything left out.", mime_type="application/json")

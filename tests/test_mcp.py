@@ -60,11 +60,19 @@ def test_an_mcp_client_searches_asks_and_reads_paragraphs(index_dir: Path) -> No
         ("get_paragraph", {"doc_id": "06PHNOMPENH657", "paragraph": 99}),
         ("search", {"query": "", "k": 3}),
         ("search", {"query": "trafficking", "k": "many"}),
+        ("refs", {"doc_id": "06PHNOMPENH657"}),
+        ("timeline", {"query": "trafficking", "by": "tag"}),
+        ("timeline", {"query": "trafficking", "by": "week"}),
     ])
-    assert set(out["tools"]) == {"search", "ask", "get_paragraph", "get_cable"}
+    assert set(out["tools"]) == {"search", "ask", "get_paragraph", "get_cable", "refs", "timeline"}
     assert "¶5" in out["tools"]["ask"].description and "never" in out["tools"]["ask"].description
     assert json.loads(out["resource"].contents[0].text)["documents"] == 1
-    search, ask, paragraph, cable, missing, no_paragraph, empty, bad_k = out["results"]
+    search, ask, paragraph, cable, missing, no_paragraph, empty, bad_k, refs, timeline, bad_by = out["results"]
+    assert refs.structured_content["doc_id"] == "06PHNOMPENH657" and refs.structured_content["in_index"]
+    counted = timeline.structured_content
+    assert counted["total"] == 1 and {"key": "PHUM", "count": 1} in counted["buckets"]
+    assert counted["documents"][0]["doc_id"] == "06PHNOMPENH657"
+    assert bad_by.is_error and "by must be" in bad_by.content[0].text
     hits = search.structured_content["hits"]
     assert not search.is_error and hits[0]["label"] == "06PHNOMPENH657 ¶5" and "123" in hits[0]["text"]
     assert hits[0]["source"] == "cable, indexed folder, 06PHNOMPENH657.txt"

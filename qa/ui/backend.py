@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from qa import wiring
 from qa.answer.pipeline import Event
+from qa.corpus.chain import ChainNode
 from qa.corpus.timeline import Timeline
 from qa.errors import QAError
 from qa.settings import Settings
@@ -41,7 +42,7 @@ class Backend(Protocol):
 
     def document(self, doc_id: str) -> tuple[dict[str, Any], list[Paragraph]] | None: ...
 
-    def timeline(self, query: str, filters: Filters | None, by: str) -> Timeline: ...
+    def timeline(self, query: str, filters: Filters | None, by: str, list_limit: int = 0) -> Timeline: ...
 
     def add_files(self, paths: Sequence[Path], progress: ProgressCallback | None = None
                   ) -> dict[str, Any]: ...
@@ -120,9 +121,13 @@ class LocalBackend:
     def document(self, doc_id: str) -> tuple[dict[str, Any], list[Paragraph]] | None:
         return self._require_searcher().document(doc_id)
 
-    def timeline(self, query: str, filters: Filters | None, by: str) -> Timeline:
+    def timeline(self, query: str, filters: Filters | None, by: str, list_limit: int = 0) -> Timeline:
         """Matching cables per year, month, origin or tag over the whole index (no top-k cut)."""
-        return self._require_searcher().timeline(query, filters, by, list_limit=0)
+        return self._require_searcher().timeline(query, filters, by, list_limit=list_limit)
+
+    def ref_chain(self, doc_id: str, depth: int = 1) -> ChainNode:
+        """What a cable cites and what cites it (``qa refs``)."""
+        return self._require_searcher().ref_chain(doc_id, depth)
 
     def add_files(self, paths: Sequence[Path], progress: ProgressCallback | None = None) -> dict[str, Any]:
         def report(p: Any) -> None:

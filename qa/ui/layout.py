@@ -8,6 +8,7 @@ wait in Gradio's queue, which shows each its position on the chat.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -212,14 +213,14 @@ def _wire_search(w: SimpleNamespace, backend: Backend) -> None:
         results = render.render_hits(hits, heading, "Nothing found (check the filters).")
         return _timeline(backend, text, filters), results
 
-    def narrow(text: str, *form: Any, evt: gr.EventData) -> tuple:
+    def narrow(text: str, origin: Any, tags: Any, classification: Any, _since: str, _until: str,
+               evt: gr.EventData) -> tuple:
         """A click on a timeline bar: From and Until become that year or month, and the search reruns."""
         picked = when_range((getattr(evt, "_data", None) or {}).get("when"))
         if picked is None:
             return (gr.skip(),) * 4
         since, until = picked[0].isoformat(), picked[1].isoformat()
-        form = (*form[:3], since, until)
-        return (since, until, *run_search(text, *form))
+        return (since, until, *run_search(text, origin, tags, classification, since, until))
 
     for trigger in (w.query.submit, w.search.click):
         trigger(run_search, [w.query, *w.filters], [w.timeline, w.results], concurrency_limit=4,
@@ -229,7 +230,11 @@ def _wire_search(w: SimpleNamespace, backend: Backend) -> None:
 
 
 def _timeline(backend: Backend, text: str, filters: Any) -> str:
-    """The timeline over the whole index for a search; "" (no chart) when counting fails."""
+    """The timeline over the whole index for a search; no chart for a query that only names documents
+    (``09MADRID982``), and a short error line when counting fails."""
+    words = text.split()
+    if words and all(re.search(r"\d", w) and re.search(r"[A-Za-z]", w) for w in words):
+        return ""
     try:
         by = pick_by(filters.since, filters.until)
         return render_timeline(backend.timeline(text, filters, by), backend.timeline(text, filters, "origin"),

@@ -150,7 +150,8 @@ def test_paragraph_view_shows_header_marking_neighbours_and_support() -> None:
     markup = render_paragraph_view(DOC, 5, META, PARAGRAPHS, [{"text": claim, "span": list(span)}])
     text = html.unescape("".join(_Tags(markup).text))
     for value in ("Reference ID", DOC, "2006-04-07", "Embassy Phnom Penh", "UNCLASSIFIED", META["subject"],
-                  "PHUM (Human Rights) · PREL (External Political Relations) · KWMN (Women Issues) · CB (Cambodia)", "(SBU)", "Cited for:", claim):
+                  "PHUM (Human Rights) · PREL (External Political Relations) · KWMN (Women Issues)"
+                  " · CB (Cambodia)", "(SBU)", "Cited for:", claim):
         assert value in text, value
     marked = markup.split('<mark class="support">')[1].split("</mark>")[0]
     assert html.unescape(marked) == "Human trafficking cases have increased from 28 in 2001 to 123 in 2005."

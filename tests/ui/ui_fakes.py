@@ -86,7 +86,7 @@ class FakeBackend:
     def document(self, doc_id: str) -> tuple[dict[str, Any], list[Paragraph]] | None:
         return self.documents.get(doc_id)
 
-    def timeline(self, query: str, filters: Filters | None, by: str) -> Timeline:
+    def timeline(self, query: str, filters: Filters | None, by: str, list_limit: int = 0) -> Timeline:
         """Documents with a paragraph holding every query word, counted per year, month, origin or tag."""
         words = set(_WORD.findall(query.lower()))
         counts: dict[str, int] = {}
