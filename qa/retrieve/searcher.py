@@ -42,22 +42,6 @@ class Retriever(Protocol):
         """A document's metadata and all its paragraphs in order; None when it is not indexed."""
         ...
 
-    def timeline(self, query: str, filters: Filters | None = None, by: str = "year",
-                 list_limit: int = 20) -> Timeline:
-        """How many documents match ``query`` per year, month, origin or tag, over the whole index."""
-        with self._lock:
-            return timeline(self.store, query, filters, by, list_limit)
-
-    def ref_chain(self, doc_id: str, depth: int = 1) -> ChainNode:
-        """What ``doc_id`` cites and what cites it, ``depth`` levels each way."""
-        with self._lock:
-            return ref_chain(self.store, doc_id, depth)
-
-    def paragraph_hits(self, paragraph_ids: list[int]) -> list[Hit]:
-        """These stored paragraphs as hits, in the order given (ranked 1, 2, ...)."""
-        with self._lock:
-            return self._hits([Ranked(pid, 0.0) for pid in paragraph_ids])
-
     def term_share(self, term: str) -> float | None:
         """The share of indexed documents using ``term``; None when the index is too small to tell."""
         ...

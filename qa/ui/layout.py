@@ -28,8 +28,8 @@ from qa.ui.chat import Pending, run_turn, user_message
 from qa.ui.errors import shown, strip_paths
 from qa.ui.filter_form import filters_from_form
 from qa.ui.paragraph_view import DOCUMENT_START, PLACEHOLDER, render_missing, render_paragraph_view
-from qa.ui.style import CITE_CLICK_JS
-from qa.ui.timeline_view import WHEN_CLICK_JS, pick_by, render_timeline, when_range
+from qa.ui.style import CITE_CLICK_JS, WHEN_CLICK_JS
+from qa.ui.timeline_view import pick_by, render_timeline, when_range
 from qa.ui.uploads import ALLOWED_SUFFIXES, check_uploads, discard, keep
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,5 @@
-"""The app's CSS, and the one piece of JavaScript: citation chips open the paragraph viewer.
+"""The app's CSS, and its JavaScript: citation chips open the paragraph viewer, timeline bars narrow
+the dates.
 
 Chat messages pass through Gradio's HTML sanitiser, which strips ``data-*`` attributes and event
 handlers but keeps ``href``, so a chip carries its target in ``href="#cite=<doc>:<n>"``. The viewer
@@ -6,20 +7,31 @@ handlers but keeps ``href``, so a chip carries its target in ``href="#cite=<doc>
 its own ``click`` event with ``{cite: "<doc>:<n>"}`` for the Python handler.
 """
 
-CITE_CLICK_JS = r"""
-window.__cableqaOpen = (target) => trigger('click', {cite: target});
-if (!window.__cableqaBound) {
-  window.__cableqaBound = true;
-  document.addEventListener('click', (e) => {
-    const a = e.target && e.target.closest ? e.target.closest('a[href^="#cite="]') : null;
-    if (!a) return;
-    e.preventDefault();
-    e.stopPropagation();
-    window.__cableqaOpen(a.getAttribute('href').slice('#cite='.length));
-  }, true);
-}
-watch('value', () => { element.scrollIntoView({block: 'nearest', behavior: 'smooth'}); });
-"""
+
+def link_click_js(key: str) -> str:
+    """JavaScript for a ``gr.HTML``'s ``js_on_load``: a click on any link ``#<key>=<value>`` on the page
+    becomes this component's ``click`` event with ``{<key>: "<value>"}`` (one capturing listener)."""
+    name = "__cableqa_" + key
+    return (
+        f"window.{name} = (target) => trigger('click', {{{key}: target}});\n"
+        f"if (!window.{name}_bound) {{\n"
+        f"  window.{name}_bound = true;\n"
+        "  document.addEventListener('click', (e) => {\n"
+        f"    const a = e.target && e.target.closest ? e.target.closest('a[href^=\"#{key}=\"]') : null;\n"
+        "    if (!a) return;\n"
+        "    e.preventDefault();\n"
+        "    e.stopPropagation();\n"
+        f"    window.{name}(a.getAttribute('href').slice('#{key}='.length));\n"
+        "  }, true);\n"
+        "}\n"
+    )
+
+
+# Citation chips open the paragraph viewer, which then scrolls into view.
+CITE_CLICK_JS = link_click_js("cite") + (
+    "watch('value', () => { element.scrollIntoView({block: 'nearest', behavior: 'smooth'}); });\n")
+# Timeline bars (``#when=2007``) narrow the date filters (``qa/ui/timeline_view.py``).
+WHEN_CLICK_JS = link_click_js("when")
 
 CSS = r"""
 .cite-chip { display: inline-block; padding: 0 .45em; margin: 0 .1em; border-radius: .8em;

@@ -1,7 +1,7 @@
 """The Search tab's timeline: how many cables match the search per year (or month), drawn as bars,
 with the busiest origins and tags under it. Pure: a ``Timeline`` in, escaped HTML out.
 
-Each bar is a link ``#when=2007`` (or ``#when=2007-03``); the app's click handler (``WHEN_CLICK_JS``)
+Each bar is a link ``#when=2007`` (or ``#when=2007-03``); the app's click handler (``style.WHEN_CLICK_JS``)
 turns a click into the timeline's own click event, which narrows the date filter to that bar.
 """
 
@@ -18,21 +18,6 @@ from qa.ui.render import esc
 
 WHEN_PREFIX = "#when="
 TOP = 5  # origins and tags listed under the bars
-
-WHEN_CLICK_JS = r"""
-window.__cableqaWhen = (target) => trigger('click', {when: target});
-if (!window.__cableqaWhenBound) {
-  window.__cableqaWhenBound = true;
-  document.addEventListener('click', (e) => {
-    const a = e.target && e.target.closest ? e.target.closest('a[href^="#when="]') : null;
-    if (!a) return;
-    e.preventDefault();
-    e.stopPropagation();
-    window.__cableqaWhen(a.getAttribute('href').slice('#when='.length));
-  }, true);
-}
-"""
-
 
 def when_range(value: Any) -> tuple[date, date] | None:
     """``"2007"`` -> (2007-01-01, 2007-12-31); ``"2007-03"`` -> (2007-03-01, 2007-03-31); None if malformed."""

@@ -78,6 +78,15 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     command = [sys.executable, "-m", "qa.cli", "index", str(SEED), "--index-dir", str(index_dir)]
     built = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr
+    with serve_app(index_dir, tmp, env) as url:
+        yield url
+    if SHOTS.is_dir():  # the server's log beside the screenshots, for a failed run
+        shutil.copy(tmp / "app.log", SHOTS / "app.log")
+
+
+@contextlib.contextmanager
+def serve_app(index_dir: Path, tmp: Path, env: dict[str, str]) -> Iterator[str]:
+    """``python app.py`` over ``index_dir`` on a free port, until the page answers; its log in ``tmp``."""
     port = free_port()
     log = (tmp / "app.log").open("w")
     command = [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port),
@@ -104,8 +113,6 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-        if SHOTS.is_dir():  # the server's log beside the screenshots, for a failed run
-            shutil.copy(tmp / "app.log", SHOTS / "app.log")
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,7 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1200)]
 if not CABLES.is_dir():
     pytest.skip("../shared corpus not present", allow_module_level=True)
 
-from test_browser import CHROMIUM_ARGS, ROOT, SHOTS, START_S, child_env, free_port, playwright_api  # noqa: E402
+from test_browser import CHROMIUM_ARGS, ROOT, SHOTS, child_env, playwright_api, serve_app  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -45,31 +43,8 @@ def madrid_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     built = subprocess.run([sys.executable, "-m", "qa.cli", "index", str(folder), "--index-dir", str(index_dir)],
                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert built.returncode == 0, built.stderr
-    port = free_port()
-    log = (tmp / "app.log").open("w")
-    proc = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port),
-                             "--index-dir", str(index_dir)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + START_S
-        while True:
-            assert proc.poll() is None, (tmp / "app.log").read_text()
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "app did not start:\n" + (tmp / "app.log").read_text()
-            time.sleep(1)
+    with serve_app(index_dir, tmp, env) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
