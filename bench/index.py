@@ -1,7 +1,8 @@
 """Indexing speed on the real corpus, then search latency on the index it built.
 
 Indexes ``../shared/corpus/cables`` (6,712 cables) with the default settings into a fresh folder,
-and reports wall time, paragraphs/s, windows embedded and reused, index size and peak memory. Then
+and reports wall time, the time to searchable (the text phase: parsed, stored, full-text indexed) and
+the embedding phase apart, paragraphs/s, windows embedded and reused, index size and peak memory. Then
 runs search queries (query embedding included, model loaded) and reports p50/p95 per mode.
 
     .venv/bin/python bench/index.py [--limit N] [--index-dir DIR] [--queries 200]
@@ -20,6 +21,8 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from injection import cpu_flags  # noqa: E402
 
 from qa.evaluation.metrics import percentile  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
@@ -67,7 +70,8 @@ def main() -> None:
         f"indexed {summary.totals['documents']} documents, {paragraphs} paragraphs in {index_s:.1f} s "
         f"({paragraphs / index_s:.1f} paragraphs/s); {summary.embedded} windows embedded, "
         f"{summary.reused_vectors} reused; {summary.failed} failed; index {size_mb:.0f} MB; embedder {embedder.name} "
-        f"(loaded in {load_s:.1f} s)"
+        f"(loaded in {load_s:.1f} s); searchable by words after {summary.text_seconds:.1f} s, embedded in "
+        f"{summary.vector_seconds:.1f} s more; CPU {' '.join(cpu_flags())}"
     )
 
     searcher = open_searcher(settings, embedder)
@@ -88,7 +92,10 @@ def main() -> None:
         "paragraphs": paragraphs,
         "files": len(files),
         "failed": summary.failed,
+        "cpu_flags": cpu_flags(),
         "index_seconds": round(index_s, 1),
+        "text_phase_seconds": round(summary.text_seconds, 1),
+        "vector_phase_seconds": round(summary.vector_seconds, 1),
         "paragraphs_per_s": round(paragraphs / index_s, 1),
         "windows_embedded": summary.embedded,
         "windows_reused": summary.reused_vectors,

@@ -1,8 +1,15 @@
-"""Incremental indexing: parse files, embed new paragraphs, commit in atomic batches.
+"""Incremental indexing in two phases: first the text, then the vectors.
+
+1. **Text.** Files are parsed and their documents, paragraphs and full-text (FTS5) rows committed in
+   batches; the manifest is written when the phase ends, so lexical search, ``qa ask`` and the app
+   work at once (6,712 cables take well under a minute).
+2. **Vectors.** Every paragraph that has no vector yet is embedded, in batches, each committed with
+   its vectors. Search uses dense vectors for what has them and says how much is embedded.
 
 Unchanged files (same sha256) are skipped; a changed file replaces its documents; ``prune`` drops
 documents whose files are gone. Each batch is one SQLite transaction, so ``kill -9`` at any moment
-leaves the last committed state, and re-running picks up where it stopped (finished files hash equal).
+leaves the last committed state, and re-running picks up where it stopped: finished files hash equal,
+and phase 2 embeds whatever still lacks vectors.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from qa.store import vectors
 from qa.store.folder import IndexFolder, expected_manifest, rebuild_vectors
 from qa.store.manifest import Manifest
 from qa.store.sqlite import Store
-from qa.types import Document, LoadFailure
+from qa.types import Document, LoadFailure, Paragraph
 
 log = logging.getLogger(__name__)
 
@@ -47,22 +54,30 @@ class IndexSummary:
     embedded: int = 0
     reused_vectors: int = 0
     seconds: float = 0.0
+    text_seconds: float = 0.0  # phase 1: parsed and searchable by words
+    vector_seconds: float = 0.0  # phase 2: embedded
     totals: dict[str, int] = field(default_factory=dict)
     failures: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return self.__dict__ | {"seconds": round(self.seconds, 2)}
+        return self.__dict__ | {"seconds": round(self.seconds, 2), "text_seconds": round(self.text_seconds, 2),
+                                "vector_seconds": round(self.vector_seconds, 2)}
 
 
 @dataclass
 class Progress:
-    """Reported after each committed batch (and once at the start, with ``done_files=0``)."""
+    """Reported after each committed batch (and once at the start of each phase). ``phase`` is
+    ``"text"`` (``done_files`` of ``total_files`` parsed and stored) or ``"vectors"`` (``done`` of
+    ``total`` paragraphs embedded)."""
 
     done_files: int
     total_files: int
     paragraphs: int
     embedded: int
+    phase: str = "text"
+    done: int = 0
+    total: int = 0
 
 
 @dataclass
@@ -160,6 +175,7 @@ class Indexer:
                 summary.failed += 1
                 summary.failures.append({"source": str(m.source), "reason": m.reason})
             total = len(files)
+            started = time.perf_counter()
             if progress:
                 progress(Progress(0, total, 0, 0))
             batch: list[_Pending] = []
@@ -171,17 +187,22 @@ class Indexer:
                     len(batch) >= self.settings.index.commit_every
                     or self._windows(batch) >= MAX_BATCH_WINDOWS
                 ):
-                    self._flush(batch, summary)
+                    self._commit_text(batch, summary)
                     batch = []
                     if progress:
                         progress(Progress(done, total, summary.new_paragraphs, summary.embedded))
             if batch:
-                self._flush(batch, summary)
+                self._commit_text(batch, summary)
             if prune:
                 self._prune(summary)
-            self._finish(expected)
             if progress:
                 progress(Progress(total, total, summary.new_paragraphs, summary.embedded))
+            self._finish(expected)  # searchable by words from here on, by meaning for what is embedded
+            summary.text_seconds = time.perf_counter() - started
+            started = time.perf_counter()
+            self._embed_pending(summary, progress, total)
+            self._finish(expected)
+            summary.vector_seconds = time.perf_counter() - started
             summary.totals = self.store.counts()
             return summary
         finally:
@@ -217,8 +238,9 @@ class Indexer:
     def _windows(self, batch: list[_Pending]) -> int:
         return sum(len(p.text) // 900 + 1 for item in batch for d in item.docs for p in d.paragraphs)
 
-    def _flush(self, batch: list[_Pending], summary: IndexSummary) -> None:
-        """Embed what is new in the batch, then commit it in one transaction."""
+    def _commit_text(self, batch: list[_Pending], summary: IndexSummary) -> None:
+        """Phase 1 for a batch: its documents, paragraphs and full-text rows, in one transaction (a
+        changed file's old documents, and their vectors, go in the same one)."""
         seen_ids: set[str] = set()
         for item in batch:
             kept = []
@@ -234,40 +256,17 @@ class Indexer:
                 seen_ids.add(doc.doc_id)
                 kept.append(doc)
             item.docs = kept
-        windows = [
-            (item_i, doc_i, para_i, text)
-            for item_i, item in enumerate(batch)
-            for doc_i, doc in enumerate(item.docs)
-            for para_i, para in enumerate(doc.paragraphs)
-            for text in embedding_windows(self.embedder, doc, para, self.settings.embed.with_subject)
-        ]
-        hashes = [hashlib.sha1(w[3].encode("utf-8")).hexdigest() for w in windows]
-        known = self.store.vectors_by_hash(hashes)
-        todo: dict[str, str] = {}
-        for h, w in zip(hashes, windows, strict=True):
-            if h not in known and h not in todo:
-                todo[h] = w[3]
-        if todo:
-            fresh = self.embedder.encode(list(todo.values()))
-            known.update(zip(todo.keys(), fresh, strict=True))
-        summary.embedded += len(todo)
-        summary.reused_vectors += len(windows) - len(todo)
-
         removed: list[int] = []
-        added_ids: list[int] = []
-        added_vecs: list[np.ndarray] = []
         with self.store.transaction():
-            para_ids: dict[tuple[int, int, int], int] = {}
-            for item_i, item in enumerate(batch):
+            for item in batch:
                 if item.replaces or any(self.store.document_owner(d.doc_id) for d in item.docs):
                     removed += self.store.remove_file(item.path)
                     for d in item.docs:  # a moved file takes over its documents
                         owner = self.store.document_owner(d.doc_id)
                         if owner and owner != item.path:
                             removed += self.store.remove_file(owner)
-                for doc_i, doc in enumerate(item.docs):
-                    for para_i, pid in enumerate(self.store.add_document(doc, item.path)):
-                        para_ids[(item_i, doc_i, para_i)] = pid
+                for doc in item.docs:
+                    self.store.add_document(doc, item.path)
                     summary.new_paragraphs += len(doc.paragraphs)
                 self.store.record_file(item.path, item.content_hash, item.size, _now())
                 self.store.set_file_notes(item.path, item.notes)
@@ -275,16 +274,50 @@ class Indexer:
                     summary.updated += 1
                 else:
                     summary.added += 1
-            rows = [(para_ids[w[:3]], h, known[h]) for h, w in zip(hashes, windows, strict=True)]
-            added_ids = self.store.add_vectors(rows)
-            added_vecs = [r[2] for r in rows]
-        # The FAISS cache follows the committed store; it is saved once at the end of the run.
+        # The FAISS cache follows the committed store; it is saved when each phase ends.
         if removed:
             self.faiss.remove_ids(np.array(removed, dtype=np.int64))
-        if added_ids:
-            self.faiss.add_with_ids(
-                np.vstack(added_vecs).astype(np.float32), np.array(added_ids, dtype=np.int64)
-            )
+
+    def _embed_pending(self, summary: IndexSummary, progress: Callable[[Progress], None] | None,
+                       files: int) -> None:
+        """Phase 2: embed every stored paragraph that has no vector yet (this run's, or those a killed
+        run left), a batch per transaction. A repeated window text reuses its stored vector."""
+        total = self.store.unembedded_count()
+        done = 0
+        if progress and total:
+            progress(Progress(files, files, summary.new_paragraphs, 0, "vectors", 0, total))
+        after = 0
+        while True:
+            rows = self.store.unembedded(after, self.settings.index.embed_batch)
+            if not rows:
+                return
+            after = rows[-1].id
+            windows = [
+                (row.id, text)
+                for row in rows
+                for text in embedding_windows(self.embedder, Document(row.doc_id, "", "", row.title),
+                                              Paragraph(row.n, row.text), self.settings.embed.with_subject)
+            ]
+            hashes = [hashlib.sha1(text.encode("utf-8")).hexdigest() for _, text in windows]
+            known = self.store.vectors_by_hash(hashes)
+            todo: dict[str, str] = {}
+            for h, (_, text) in zip(hashes, windows, strict=True):
+                if h not in known and h not in todo:
+                    todo[h] = text
+            if todo:
+                fresh = self.embedder.encode(list(todo.values()))
+                known.update(zip(todo.keys(), fresh, strict=True))
+            summary.embedded += len(todo)
+            summary.reused_vectors += len(windows) - len(todo)
+            with self.store.transaction():
+                vector_rows = [(pid, h, known[h]) for h, (pid, _) in zip(hashes, windows, strict=True)]
+                added_ids = self.store.add_vectors(vector_rows)
+            if added_ids:
+                self.faiss.add_with_ids(np.vstack([r[2] for r in vector_rows]).astype(np.float32),
+                                        np.array(added_ids, dtype=np.int64))
+            done += len(rows)
+            if progress:
+                progress(Progress(files, files, summary.new_paragraphs, summary.embedded, "vectors", done, total))
 
     def _prune(self, summary: IndexSummary) -> None:
         known = self.store.files()

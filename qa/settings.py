@@ -31,6 +31,9 @@ class IndexSettings:
         default=0.0, metadata={"help": "how long a second `qa index` waits for the lock before giving up"}
     )
     commit_every: int = field(default=200, metadata={"min": 1, "help": "documents per committed batch"})
+    embed_batch: int = field(
+        default=1000, metadata={"min": 1, "help": "paragraphs embedded per committed batch (indexing's second phase)"}
+    )
     max_file_mb: float = field(default=200.0, metadata={"help": "files larger than this are skipped"})
 
 

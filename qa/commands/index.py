@@ -35,23 +35,39 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.status:
         return _status(settings, args.json)
-    if not args.paths and not args.prune:
-        raise QAError("nothing to index: give files or folders (qa index PATH...)")
+    from qa.store.folder import IndexFolder
     from qa.wiring import open_indexer
+
+    if not args.paths and not args.prune and not (IndexFolder(settings.index.dir).exists() and not args.rebuild):
+        raise QAError("nothing to index: give files or folders (qa index PATH...)")
+    # With no PATH, an existing index only finishes embedding what a stopped run left.
 
     bar = None
     show = not args.no_progress and sys.stderr.isatty() and not args.json
 
+    phase = ""
+
     def progress(p: Any) -> None:
-        nonlocal bar
+        """One bar per phase: files parsed and stored (searchable by words), then paragraphs embedded."""
+        nonlocal bar, phase
         if not show:
             return
-        if bar is None:
+        if p.phase != phase:
             from tqdm import tqdm
 
-            bar = tqdm(total=p.total_files, unit="file", desc="indexing", dynamic_ncols=True)
-        bar.update(p.done_files - bar.n)
-        bar.set_postfix(paragraphs=p.paragraphs, embedded=p.embedded)
+            if bar is not None:
+                bar.close()
+            phase = p.phase
+            if phase == "text":
+                bar = tqdm(total=p.total_files, unit="file", desc="1/2 text", dynamic_ncols=True)
+            else:
+                bar = tqdm(total=p.total, unit="¶", desc="2/2 vectors", dynamic_ncols=True)
+        if phase == "text":
+            bar.update(p.done_files - bar.n)
+            bar.set_postfix(paragraphs=p.paragraphs)
+        else:
+            bar.update(p.done - bar.n)
+            bar.set_postfix(windows=p.embedded)
 
     summary = open_indexer(settings).run(
         args.paths, prune=args.prune, rebuild=args.rebuild, progress=progress
@@ -73,7 +89,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f"{summary.added} added, {summary.updated} updated, {summary.unchanged} unchanged, "
             f"{summary.removed} removed, {summary.failed} failed; {summary.new_paragraphs} new paragraphs "
-            f"({summary.embedded} windows embedded, {summary.reused_vectors} reused) in {summary.seconds:.1f} s. "
+            f"({summary.embedded} windows embedded, {summary.reused_vectors} reused) in {summary.seconds:.1f} s "
+            f"(text {summary.text_seconds:.1f} s, vectors {summary.vector_seconds:.1f} s). "
             f"Index {settings.index.dir}: {t.get('documents', 0)} documents, {t.get('paragraphs', 0)} paragraphs."
         )
     return 1 if summary.failed else 0
@@ -97,6 +114,10 @@ def _status(settings: Settings, as_json: bool) -> int:
     left_out = info.pop("left_out")
     for key, value in info.items():
         print(f"{key:>15}: {value}")
+    missing = info["paragraphs"] - info["embedded"]
+    if missing:
+        print(f"\n{missing} of {info['paragraphs']} paragraphs have no vector yet: searches find them by their "
+              f"words only. qa index --index-dir {settings.index.dir} embeds them.")
     if left_out:
         print(f"\nleft out of the index ({len(left_out)}):")
         for note in left_out:

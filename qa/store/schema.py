@@ -77,6 +77,17 @@ class StoredParagraph:
     metadata: dict[str, Any]
 
 
+@dataclass
+class PendingParagraph:
+    """A stored paragraph still without a vector, with what its embedded text is made of."""
+
+    id: int
+    doc_id: str
+    n: int
+    text: str
+    title: str | None
+
+
 def vec_blob(vec: np.ndarray) -> bytes:
     # float16 halves the store; vectors are normalised, so the precision loss is ~1e-3 in cosine.
     return np.asarray(vec, dtype=np.float16).tobytes()

@@ -22,6 +22,7 @@ from qa.store.research import REFS_VERSION, CountQueries, RefQueries
 from qa.store.schema import (
     REQUIRED_TABLES,
     SCHEMA,
+    PendingParagraph,
     StoredParagraph,
     citation_metadata,
     provenance,
@@ -190,6 +191,21 @@ class Store(RefQueries, CountQueries):
             ids.append(pid)
         return ids
 
+    def unembedded_count(self) -> int:
+        """How many paragraphs have no vector yet (phase 2 of indexing embeds them)."""
+        return int(self.conn.execute(
+            "SELECT count(*) FROM paragraphs p WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.paragraph = p.id)"
+        ).fetchone()[0])
+
+    def unembedded(self, after: int, limit: int) -> list[PendingParagraph]:
+        """The next ``limit`` paragraphs (by row id, above ``after``) that have no vector yet."""
+        rows = self.conn.execute(
+            "SELECT p.id, d.doc_id, p.n, p.text, d.title FROM paragraphs p JOIN documents d ON d.id = p.doc"
+            " WHERE p.id > ? AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.paragraph = p.id)"
+            " ORDER BY p.id LIMIT ?", (after, limit),
+        ).fetchall()
+        return [PendingParagraph(*r) for r in rows]
+
     def add_vectors(self, rows: Iterable[tuple[int, str, np.ndarray]]) -> list[int]:
         """Store (paragraph id, window text hash, vector) rows; returns the new vector ids."""
         out = []
@@ -230,10 +246,13 @@ class Store(RefQueries, CountQueries):
 
     # ---- reading ----------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
+        """Documents, paragraphs, vectors, files, and ``embedded``: the paragraphs that have vectors
+        (fewer than ``paragraphs`` while indexing's second phase runs, or after it was stopped)."""
         one = self.conn.execute
         return {
             "documents": one("SELECT count(*) FROM documents").fetchone()[0],
             "paragraphs": one("SELECT count(*) FROM paragraphs").fetchone()[0],
+            "embedded": one("SELECT count(DISTINCT paragraph) FROM vectors").fetchone()[0],
             "vectors": one("SELECT count(*) FROM vectors").fetchone()[0],
             "files": one("SELECT count(*) FROM files").fetchone()[0],
         }

@@ -263,6 +263,10 @@ def render_summary(summary: Mapping[str, Any] | None, model: str = "") -> str:
     ]
     if model:
         parts.append(f"model {model}")
+    paragraphs, embedded = summary.get("paragraphs", 0), summary.get("embedded", summary.get("paragraphs", 0))
+    if embedded < paragraphs:  # indexing's second phase is running, or was stopped
+        parts.append(f"{embedded:,} of {paragraphs:,} paragraphs embedded (the rest are found by their words "
+                     "until qa index finishes)")
     if summary.get("left_out"):  # said until fixed: a skipped document is never silently missing
         parts.append(f"{_count(len(summary['left_out']), 'piece')} left out (qa index --status lists them)")
     return f'<div class="index-summary">Index: {esc(" · ".join(parts))}</div>'
