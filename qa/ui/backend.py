@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -59,6 +60,9 @@ class LocalBackend:
         self._embedder: Any = None
         self._answerer: Any = None
         self.model_name = Path(settings.llm.model).name if settings.llm.model else _default_model_name()
+        # "loading" until ``warm_up`` has the model and its prompt prefixes ready, then "ready"; the app's
+        # index line says which, so the first question is not asked of a model still loading.
+        self.model_status = "not loaded"
         if self._index_exists():
             self._open_searcher()
 
@@ -91,16 +95,29 @@ class LocalBackend:
             return self._answerer
 
     def warm_up(self) -> None:
-        """Load the language model and evaluate the fixed prompt prefix (run in the background at start)."""
+        """Load the language model and evaluate the fixed prompt prefixes (run in the background at
+        start, while the page says "loading model")."""
+        if self._searcher is None:
+            self.model_status = "loads with the first question, once there is an index"
+            return
+        self.model_status = "loading"
+        started = time.perf_counter()
         try:
-            if self._searcher is not None:
-                self._answerer_once().warm_up()
+            self._answerer_once().warm_up()
         except QAError as exc:
+            self.model_status = f"unavailable: {exc}"
             log.warning("language model not ready: %s", exc)
+            return
+        except Exception:
+            self.model_status = "unavailable (see the server log)"
+            log.exception("language model failed to load")
+            return
+        self.model_status = "ready"
+        log.warning("model %s ready in %.1f s", self.model_name, time.perf_counter() - started)
 
     # ---- Backend ----------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any] | None:
-        return None if self._searcher is None else self._searcher.summary()
+        return None if self._searcher is None else {**self._searcher.summary(), "model_status": self.model_status}
 
     def facets(self) -> dict[str, list[str]]:
         """Origins, tags and classifications present in the index, most frequent first (filter choices)."""

@@ -67,6 +67,10 @@ def build_app(backend: Backend, settings: Settings) -> gr.Blocks:
         _wire_uploads(w, backend, settings)
         app.load(lambda: (_summary(backend), *_facet_updates(backend)), None,
                  [w.summary, w.origin, w.tags, w.classification], queue=False, api_visibility=PRIVATE)
+        # While the model loads, the index line is redrawn until it says "ready".
+        poll = gr.Timer(2.0)
+        poll.tick(lambda: (_summary(backend), gr.Timer(active=_loading(backend))), None, [w.summary, poll],
+                  queue=False, api_visibility=PRIVATE, show_progress="hidden")
     return app
 
 
@@ -271,6 +275,10 @@ def _summary(backend: Backend) -> str:
         return render.render_summary(backend.summary(), backend.model_name)
     except Exception as exc:
         return f'<div class="index-summary error">{render.esc(shown(exc, "reading the index"))}</div>'
+
+
+def _loading(backend: Backend) -> bool:
+    return getattr(backend, "model_status", "ready") in ("loading", "not loaded")
 
 
 def _facet_updates(backend: Backend) -> tuple[Any, Any, Any]:

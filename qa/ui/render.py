@@ -262,7 +262,10 @@ def render_summary(summary: Mapping[str, Any] | None, model: str = "") -> str:
         f"embedder {summary.get('embedder', '?')}",
     ]
     if model:
-        parts.append(f"model {model}")
+        status = summary.get("model_status")
+        parts.append(f"model {model}" + (f" ({status})" if status == "ready" else
+                                          " (loading model: the first answer waits for it)" if status == "loading"
+                                          else f" ({status})" if status and status != "not loaded" else ""))
     paragraphs, embedded = summary.get("paragraphs", 0), summary.get("embedded", summary.get("paragraphs", 0))
     if embedded < paragraphs:  # indexing's second phase is running, or was stopped
         parts.append(f"{embedded:,} of {paragraphs:,} paragraphs embedded (the rest are found by their words "

@@ -19,6 +19,7 @@ slowed deterministic backend (``ui_fakes``), so that only the queueing is under 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -158,14 +159,22 @@ def test_answer_streams_with_checked_citation(page: Any) -> None:
     expect = playwright_api.expect
     summary = page.locator("#index-summary")
     expect(summary).to_contain_text("1 document", timeout=30_000)
+    # The page says the model is loading until it and its prompt prefixes are ready, then "ready".
+    expect(summary).to_contain_text("ready", timeout=START_S * 1000)
     shot(page, "01-start")
+    asked = time.monotonic()
     ask(page, "How many human trafficking cases were reported in Cambodia in 2005?")
     # Sources come first: listed while the answer has no checked citation yet.
     expect(page.locator("#sources")).to_contain_text("06PHNOMPENH657 ¶5", timeout=120_000)
     assert page.locator("#chat a.cite-checked").count() == 0
     shot(page, "02-sources-first")
     page.wait_for_selector("#chat .draft", timeout=ANSWER_MS)  # the unchecked draft streams in
+    first_token_s = time.monotonic() - asked
     shot(page, "03-streaming")
+    (SHOTS / "first_answer.json").write_text(json.dumps({"first_token_s_after_ready": round(first_token_s, 2)}))
+    # The figure is written above for the notes (the 5 s target is a benchmark's, not a test's); this
+    # bound only catches a first question that waits for a model load the page did not announce.
+    assert first_token_s < 30, first_token_s
     answer = finished_answer(page, 1)
     shot(page, "04-answer")
     assert page.locator("#chat .draft").count() == 0

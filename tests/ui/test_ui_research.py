@@ -75,3 +75,13 @@ def test_the_search_handler_returns_the_timeline_and_the_hits() -> None:
     event = gr.EventData(None, {"when": "2006"})
     since, until, chart2, _ = narrow.fn("trafficking", [], [], [], "", "", event)
     assert (since, until) == ("2006-01-01", "2006-12-31") and "by month" in chart2
+
+
+def test_index_line_says_when_the_model_loads_and_how_much_is_embedded() -> None:
+    base = {"documents": 3, "paragraphs": 40, "embedded": 40, "embedder": "e"}
+    loading = render.render_summary({**base, "model_status": "loading"}, "m.gguf")
+    assert "loading model: the first answer waits for it" in loading
+    assert "(ready)" in render.render_summary({**base, "model_status": "ready"}, "m.gguf")
+    partial = html.unescape(render.render_summary({**base, "embedded": 25}, "m.gguf"))
+    assert "25 of 40 paragraphs embedded" in partial
+    assert "embedded" not in render.render_summary(base, "m.gguf")
