@@ -126,7 +126,7 @@ def test_over_http_with_a_key(index_dir: Path) -> None:
                 await session.initialize()
                 return sorted(t.name for t in (await session.list_tools()).tools)
 
-        assert anyio.run(run) == ["ask", "get_cable", "get_paragraph", "search"]
+        assert anyio.run(run) == ["ask", "get_cable", "get_paragraph", "refs", "search", "timeline"]
     finally:
         proc.terminate()
         proc.wait(timeout=30)
