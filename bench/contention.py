@@ -3,7 +3,8 @@ and with a CPU hog (a busy loop in another process) on one core, for each thread
 
 On 2 cores, llama.cpp's and ONNX Runtime's worker threads wait for each other at every operator: when
 another process holds one core, a 2-thread run waits for its slow thread at each step. This measures
-how much of the quiet throughput each setting keeps, so the default is chosen by numbers.
+how much of the quiet throughput each setting keeps, so the default is chosen by numbers. Generation
+with ``threads=0`` is the default: it looks at the free cores before each answer (``qa.cores.LoadWatch``).
 
     .venv/bin/python bench/contention.py [--out bench/results/contention.json] [--windows 200] [--tokens 64]
 
@@ -73,7 +74,7 @@ def windows(n: int) -> list[str]:
 def embed_rate(threads: int, texts: list[str]) -> float:
     from qa.embed.loading import load_embedder
 
-    settings = load_settings(None, {}, {"embed.threads": threads})
+    settings = load_settings(None, os.environ, {"embed.threads": threads})
     embedder = load_embedder(settings.embed)
     embedder.encode(texts[:10])
     started = time.perf_counter()
@@ -85,8 +86,9 @@ def generate_rate(threads: int, tokens: int) -> dict[str, float]:
     from qa.answer.llm.llama import LlamaGenerator
     from qa.answer.llm.weights import resolve_model
 
-    settings = load_settings(None, {}, {})
-    gen = LlamaGenerator(resolve_model(settings.llm), threads=threads, max_tokens=tokens)
+    settings = load_settings(None, os.environ, {})
+    gen = LlamaGenerator(resolve_model(settings.llm.model, settings.llm.cache_dir), threads=threads,
+                         max_tokens=tokens)
     gen.load()
     messages = [{"role": "user", "content": PROMPT}]
     for _ in gen.stream(messages, max_tokens=4):  # warm caches
@@ -102,6 +104,7 @@ def generate_rate(threads: int, tokens: int) -> dict[str, float]:
     end = time.perf_counter()
     out["first_token_s"] = round((first or end) - started, 2)
     out["tokens_per_s"] = round(max(n - 1, 1) / max(end - (first or started), 1e-6), 2)
+    out["threads_used"] = gen.threads
     return out
 
 
@@ -123,7 +126,7 @@ def main() -> None:
         rows.append({"work": "embed", "threads": threads, "quiet": round(quiet, 1), "hog": round(loaded, 1),
                      "kept": round(loaded / quiet, 3), "idle_cores_seen_under_hog": busy_idle})
         print(rows[-1], flush=True)
-    for threads in settings_tried:
+    for threads in [0, *settings_tried]:  # 0: automatic, the cores other programs leave free
         quiet_g = generate_rate(threads, args.tokens)
         with Hog():
             loaded_g = generate_rate(threads, args.tokens)

@@ -40,3 +40,39 @@ def idle_cores(sample_s: float = 0.25) -> int:
     online = os.cpu_count() or cores
     busy = online * (second[0] - first[0]) / (second[1] - first[1])
     return max(1, min(cores, round(online - busy)))
+
+
+class LoadWatch:
+    """How many cores other programs leave free, from the CPU time all processes used (/proc/stat)
+    minus this process's own since the last reading. No sampling pause when the last reading is old
+    enough: the time between two questions is the sample."""
+
+    MIN_WINDOW_S = 0.3
+
+    def __init__(self) -> None:
+        self._last = self._read()
+
+    @staticmethod
+    def _read() -> tuple[tuple[float, float] | None, float, float]:
+        import time
+
+        return _cpu_times(), time.process_time(), time.monotonic()
+
+    def others_busy(self) -> float:
+        """Cores' worth of CPU time other processes used since the last reading."""
+        import time
+
+        now = self._read()
+        if now[2] - self._last[2] < self.MIN_WINDOW_S:
+            time.sleep(self.MIN_WINDOW_S - (now[2] - self._last[2]))
+            now = self._read()
+        before, self._last = self._last, now
+        if before[0] is None or now[0] is None:
+            return 0.0
+        busy_s = (now[0][0] - before[0][0]) / os.sysconf("SC_CLK_TCK")
+        return max(0.0, busy_s - (now[1] - before[1])) / (now[2] - before[2])
+
+    def free_cores(self) -> int:
+        """Usable cores minus the cores other processes kept busy since the last call (at least 1)."""
+        cores = usable_cores()
+        return max(1, min(cores, cores - round(self.others_busy())))

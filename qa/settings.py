@@ -96,7 +96,8 @@ class LLMSettings:
     )
     api_key: str | None = field(default=None, metadata={"help": "with backend openai: its key ($QA_LLM_API_KEY)"})
     n_ctx: int = field(default=4096, metadata={"help": "context window in tokens"})
-    threads: int = field(default=0, metadata={"help": "llama.cpp threads; 0 means all cores"})
+    threads: int = field(
+        default=0, metadata={"help": "llama.cpp threads; 0: the cores other programs leave free, before each answer"})
     max_tokens: int = field(default=256, metadata={"help": "most tokens generated per answer"})
     temperature: float = field(default=0.0, metadata={"help": "sampling temperature (0: greedy)"})
     cache_dir: Path = field(

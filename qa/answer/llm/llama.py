@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from qa.answer.llm.weights import DEFAULT_MODEL, MISSING_MODEL_EXIT, resolve_model
-from qa.cores import usable_cores
+from qa.cores import LoadWatch, usable_cores
 from qa.errors import QAError
 from qa.settings import LLMSettings
 
@@ -116,7 +116,11 @@ class LlamaGenerator:
         self.state_dir = state_dir
         self.name = name or self.model_path.name
         self.n_ctx = n_ctx
+        # threads=0: as many as the cores other programs leave free, looked at before each generation.
+        # On 2 cores, a busy core cut 2-thread generation from 32.7 to 9.2 tokens/s while 1 thread kept
+        # 23 (bench/contention.py): llama.cpp's threads wait for each other at every step.
         self.threads = threads or usable_cores()
+        self._load_watch = LoadWatch() if not threads else None
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.stats = GenerationStats()
@@ -144,6 +148,18 @@ class LlamaGenerator:
                               exit_code=MISSING_MODEL_EXIT) from exc
             log.info("loaded %s in %.1f s", self.model_path, time.perf_counter() - started)
         return self._llm
+
+    def _fit_threads(self, llm: Any) -> None:
+        """With automatic threads, use the cores that are free now (never more than the usable ones)."""
+        if self._load_watch is None:
+            return
+        free = self._load_watch.free_cores()
+        if free != self.threads:
+            import llama_cpp
+
+            llama_cpp.llama_set_n_threads(llm._ctx.ctx, free, free)
+            log.info("llama.cpp threads %d -> %d (cores other programs left free)", self.threads, free)
+            self.threads = free
 
     def load(self) -> None:
         """Load the model now rather than on the first question."""
@@ -248,6 +264,7 @@ class LlamaGenerator:
             from llama_cpp import LogitsProcessorList
 
             watch = _Watch(llm.tokenize(track.encode("utf-8"), add_bos=False) if track else [])
+            self._fit_threads(llm)
 
             llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
             options: dict[str, Any] = {
