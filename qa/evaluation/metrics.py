@@ -111,23 +111,30 @@ def containment(prediction: str, answers: Sequence[str]) -> float:
 # --- citations and abstention ----------------------------------------------------------------
 
 
-def citation_scores(record: Record) -> tuple[int, int, bool]:
-    """(citations, good citations, cites a gold paragraph) for one given answer.
+def citation_scores(record: Record) -> dict[str, Any]:
+    """One given answer's citations judged against the question set, not against the pipeline's own
+    checks (which would make every accepted citation good by definition):
 
-    A citation is good when it points to a gold paragraph or when a sentence carrying it was
-    accepted by the support check.
+    - ``gold``: citations of a gold paragraph (an unanswerable question has none, so every citation
+      of its answer is wrong); ``None`` for an answerable question without gold paragraphs;
+    - ``with_answer``: citations whose paragraph text contains a reference answer (unanswerable: none);
+      ``None`` when the question has no reference answers or the cited texts were not recorded.
     """
     answer = record.answer
+    out: dict[str, Any] = {"citations": 0, "gold_citations": None, "answer_citations": None, "cites_gold": False}
     if answer is None or answer.abstained:
-        return 0, 0, False
-    accepted = {(c.doc_id, c.paragraph) for s in answer.sentences if s.supported for c in s.citations}
-    good = 0
-    cites_gold = False
-    for c in answer.citations:
-        is_gold = any(g.matches(c.doc_id, c.paragraph, c.text) for g in record.gold)
-        cites_gold = cites_gold or is_gold
-        good += is_gold or (c.doc_id, c.paragraph) in accepted
-    return len(answer.citations), good, cites_gold
+        return out
+    cited = answer.citations
+    gold_hits = [any(g.matches(c.doc_id, c.paragraph, c.text) for g in record.gold) for c in cited]
+    out["citations"] = len(cited)
+    out["cites_gold"] = any(gold_hits)
+    if record.gold or not record.answerable:
+        out["gold_citations"] = sum(gold_hits)
+    if not record.answerable:
+        out["answer_citations"] = 0
+    elif record.answers and all(c.text for c in cited):
+        out["answer_citations"] = sum(bool(containment(c.text, record.answers)) for c in cited)
+    return out
 
 
 def precision_recall_f1(true_pos: int, predicted: int, actual: int) -> tuple[float | None, ...]:
@@ -178,8 +185,7 @@ def question_scores(record: Record, depth: int = 10) -> dict[str, Any]:
             out["exact"] = exact_match(prediction, record.answers)
             out["f1"] = token_f1(prediction, record.answers)
             out["contains"] = containment(prediction, record.answers)
-        n_cit, good, cites_gold = citation_scores(record)
-        out["citations"], out["good_citations"], out["cites_gold"] = n_cit, good, cites_gold
+        out.update(citation_scores(record))
     return out
 
 
@@ -216,10 +222,17 @@ def _citations(records: list[Record], scores: list[dict[str, Any]]) -> dict[str,
     n_cit = sum(s["citations"] for _, s in given)
     sentences = [sent for r, _ in given for sent in r.answer.sentences]  # type: ignore[union-attr]
     with_gold = [s for r, s in given if r.answerable and r.gold]
+
+    def share(key: str) -> float | None:
+        judged = [s for _, s in given if s[key] is not None]
+        total = sum(s["citations"] for s in judged)
+        return sum(s[key] for s in judged) / total if total else None
+
     return {
         "answers": len(given),
         "citations": n_cit,
-        "precision": sum(s["good_citations"] for _, s in given) / n_cit if n_cit else None,
+        "precision": share("gold_citations"),  # cited paragraphs that are gold
+        "precision_answer_text": share("answer_citations"),  # cited paragraphs holding a reference answer
         "recall": _mean([float(s["cites_gold"]) for s in with_gold]),
         "supported_sentences": _mean([float(sent.supported) for sent in sentences]),
     }

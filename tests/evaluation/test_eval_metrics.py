@@ -132,21 +132,28 @@ def test_containment_respects_token_boundaries():
 # --- citations and abstention ----------------------------------------------------------------
 
 
-def test_citation_scores_count_gold_or_supported_citations():
+def test_citation_scores_judge_against_the_set_not_the_check():
     answer = AnswerRecord(
         text="a. b. c.",
         abstained=False,
-        citations=[CitedParagraph("D", 1), CitedParagraph("D", 2), CitedParagraph("D", 3)],
+        citations=[CitedParagraph("D", 1, "In 2005 there were 123 cases."), CitedParagraph("D", 2, "Other text."),
+                   CitedParagraph("D", 3, "Also 123 cases.")],
         sentences=[
             AnswerSentence("a.", [CitedParagraph("D", 1)], supported=False),  # gold, though unsupported
-            AnswerSentence("b.", [CitedParagraph("D", 2)], supported=True),  # not gold, but accepted
-            AnswerSentence("c.", [CitedParagraph("D", 3)], supported=False),  # neither
+            AnswerSentence("b.", [CitedParagraph("D", 2)], supported=True),  # accepted, but not gold: wrong
+            AnswerSentence("c.", [CitedParagraph("D", 3)], supported=False),
         ],
     )
-    assert citation_scores(record("q", gold=[Gold("D", 1)], answer=answer)) == (3, 2, True)
-    assert citation_scores(record("q", gold=[Gold("D", 9)], answer=answer)) == (3, 1, False)
+    scores = citation_scores(record("q", answers=["123"], gold=[Gold("D", 1)], answer=answer))
+    assert scores == {"citations": 3, "gold_citations": 1, "answer_citations": 2, "cites_gold": True}
+    scores = citation_scores(record("q", answers=["123"], gold=[Gold("D", 9)], answer=answer))
+    assert (scores["gold_citations"], scores["cites_gold"]) == (0, False)
+    unanswerable = citation_scores(record("q", answerable=False, answer=answer))
+    assert (unanswerable["gold_citations"], unanswerable["answer_citations"]) == (0, 0)
+    no_gold = citation_scores(record("q", answers=["123"], answer=answer))
+    assert no_gold["gold_citations"] is None and no_gold["answer_citations"] == 2
     abstained = AnswerRecord(text="...", abstained=True, citations=[CitedParagraph("D", 1)])
-    assert citation_scores(record("q", gold=[Gold("D", 1)], answer=abstained)) == (0, 0, False)
+    assert citation_scores(record("q", gold=[Gold("D", 1)], answer=abstained))["citations"] == 0
 
 
 def test_precision_recall_f1():
@@ -232,7 +239,9 @@ def test_summarize_on_a_hand_worked_run():
 
     citations = summary["citations"]
     assert citations["answers"] == 2 and citations["citations"] == 2
-    assert citations["precision"] == 0.5  # D ¶5 is gold; D ¶1 neither gold nor supported
+    assert citations["precision"] == 0.5  # D ¶5 is gold; D ¶1 cited for an unanswerable question
+    # ¶5's text was not recorded, so only the unanswerable question's citation is judged: wrong
+    assert citations["precision_answer_text"] == 0.0
     assert citations["recall"] == 1.0  # of answered questions with gold, all cited one
     assert citations["supported_sentences"] == 0.5
 
@@ -258,3 +267,31 @@ def test_retrieval_only_summary_has_no_answer_sections():
     assert "answers" not in summary and "abstention" not in summary
     assert summary["retrieval"]["recall@10"] == 1.0
     assert summary["by_type"]["untyped"]["questions"] == 1
+
+
+P5 = "Human trafficking cases have increased from 28 in 2001 to 123 in 2005."
+P6 = "Un Sokunthea, Director of the AHTJP Department, explained the sources."
+
+
+def cited_run(*cites: tuple[str, int, str], supported: bool = True) -> list[Record]:
+    """One answerable question (answer 123, gold D ¶5) answered with these citations, all accepted by
+    the pipeline's own check."""
+    cited = [CitedParagraph(d, n, text) for d, n, text in cites]
+    answer = AnswerRecord(text="There were 123 cases.", abstained=False, citations=cited,
+                          sentences=[AnswerSentence("There were 123 cases.", cited, supported)])
+    return [record("q", answers=["123"], gold=[Gold("D", 5)], hits=[hit("D", 5, P5)], answer=answer)]
+
+
+def test_a_wrong_citation_lowers_both_precisions_even_when_the_check_accepted_it():
+    right = summarize(cited_run(("D", 5, P5)))["citations"]
+    assert right["precision"] == 1.0 and right["precision_answer_text"] == 1.0
+    wrong = summarize(cited_run(("D", 5, P5), ("D", 6, P6)))["citations"]
+    assert wrong["precision"] == 0.5 and wrong["precision_answer_text"] == 0.5
+    only_wrong = summarize(cited_run(("D", 6, P6)))["citations"]
+    assert only_wrong["precision"] == 0.0 and only_wrong["precision_answer_text"] == 0.0
+
+
+def test_a_paragraph_holding_the_answer_counts_apart_from_gold():
+    """Another paragraph that states the answer is a good citation by the answer-text measure only."""
+    elsewhere = summarize(cited_run(("E", 2, "In 2005 the police counted 123 trafficking cases.")))["citations"]
+    assert elsewhere["precision"] == 0.0 and elsewhere["precision_answer_text"] == 1.0
