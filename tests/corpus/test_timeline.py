@@ -162,3 +162,33 @@ def test_glossary_ships_in_the_package() -> None:
 
     assert (Path(qa.data.__file__).parent / "tags.tsv").is_file()
     assert (Path(qa.data.__file__).parent / "TAGS-SOURCE.txt").is_file()
+
+
+class NoModel:
+    """A generator that must never be asked: a count question needs no language model."""
+
+    name = "no-model"
+
+    def stream(self, *args: object, **kwargs: object):
+        raise AssertionError("the model was asked a count question")
+
+
+def test_a_count_question_is_answered_from_the_counts(ankara: Settings) -> None:
+    from qa.answer.pipeline import Answerer
+    from qa.retrieve.searcher import Searcher
+
+    searcher = Searcher.open(ankara, embedder=HashEmbedder())
+    try:
+        answerer = Answerer(searcher, NoModel(), HashEmbedder(), ankara.answer)  # type: ignore[arg-type]
+        answer = answerer.ask("How many cables did the embassy in Ankara send about the PKK in 2007?")
+        fact = answerer.settings.count_questions
+    finally:
+        searcher.close()
+    expected = {d for d, v in direct(ankara, "PKK").items() if (v["created"] or "").startswith("2007")}
+    assert fact and not answer.abstained
+    assert answer.diagnostics["count"]["total"] == len(expected)
+    assert answer.answer.startswith(f"{len(expected)} cable")
+    assert "from Embassy Ankara" in answer.answer and "dated 2007" in answer.answer
+    assert "Counted: documents with a paragraph containing all of: pkk" in answer.sentences[1].text
+    assert {c.doc_id for c in answer.citations} == expected
+    assert all(re.search(r"\bpkk\b", answer.paragraph_text(c), re.I) for c in answer.citations)
