@@ -73,6 +73,16 @@ class SearchSettings:
     )
     rrf_k: int = field(default=60, metadata={"help": "reciprocal-rank-fusion constant"})
     candidates: int = field(default=100, metadata={"min": 1, "help": "candidates taken from each ranker"})
+    period_weight: float = field(
+        default=0.0,
+        metadata={"help": "weight in RRF of cables dated in the period the query names (in 2007, November 2009); "
+                          "0 turns it off"},
+    )
+    origin_weight: float = field(
+        default=0.0,
+        metadata={"help": "weight in RRF of cables from the origin the query names (the embassy in Madrid); "
+                          "0 turns it off"},
+    )
     tag_weight: float = field(
         default=0.0,
         metadata={"help": "weight in RRF of documents tagged with what the query names in words (human rights "

@@ -12,13 +12,12 @@ user set in the form stay; the question only adds to them.
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
 
-from qa.text import MONTHS, STOPWORDS
+from qa.retrieve.context import question_context
+from qa.text import STOPWORDS
 from qa.types import Filters
 
 _DOCS = r"(?:cables?|reports?|messages?|telegrams?|documents?|dispatches)"
@@ -30,14 +29,6 @@ _COUNT = re.compile(
     rf"|\b{_DOCS}\b.*\b(?:trend|over\s+time|per\s+(?:year|month)|each\s+(?:year|month)|by\s+(?:year|month))\b",
     re.I,
 )
-_MONTH_NAMES = {m.lower(): i for i, m in enumerate(MONTHS, start=1)}
-_MONTH = "|".join(MONTHS)
-_YEAR = r"(?:19[4-9]\d|20[0-4]\d)"
-_SPAN = re.compile(rf"\b(?:between|from)\s+(?P<a>{_YEAR})\s+(?:and|to|until|-)\s+(?P<b>{_YEAR})\b", re.I)
-_MONTH_YEAR = re.compile(rf"\b(?P<m>{_MONTH})\s+(?P<y>{_YEAR})\b", re.I)
-_SINCE = re.compile(rf"\b(?:since|after)\s+(?P<y>{_YEAR})\b", re.I)
-_BEFORE = re.compile(rf"\bbefore\s+(?P<y>{_YEAR})\b", re.I)
-_IN_YEAR = re.compile(rf"\b(?:in|during|of|for)?\s*(?P<y>{_YEAR})\b", re.I)
 _MONTHLY = re.compile(r"\b(?:per|each|by|every)\s+month\b|\bmonthly\b", re.I)
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)
 # Words of the counting frame, not of the topic.
@@ -52,7 +43,6 @@ _FRAME = frozenset({
     "in", "during", "of", "for", "there", "have", "has", "had", "any", "total", "overall", "altogether", "come",
     "came"
 })
-_POST_KINDS = ("Embassy ", "Consulate ", "US Mission ", "US Office ", "US Interests Section ")
 
 
 @dataclass
@@ -65,62 +55,14 @@ class CountQuestion:
     named: list[str] = field(default_factory=list)  # what the question named, in words, for the answer
 
 
-def _place(origin: str) -> str:
-    for kind in _POST_KINDS:
-        if origin.startswith(kind):
-            return origin[len(kind):]
-    return origin
-
-
-def _origin_in(question: str, origins: Sequence[str]) -> tuple[str, str] | None:
-    """The index origin the question names, by its place ("Ankara", "Phnom Penh") or whole name
-    ("Secretary of State"); the longest name wins. Returns (origin, the words matched)."""
-    best: tuple[str, str] | None = None
-    for origin in origins:
-        for name in {origin, _place(origin)}:
-            if len(name) < 3:
-                continue
-            if re.search(rf"\b{re.escape(name)}\b", question, re.I) and (best is None or len(name) > len(best[1])):
-                best = (origin, name)
-    return best
-
-
 def read_count_question(question: str, origins: Sequence[str] = ()) -> CountQuestion | None:
     """The count question in ``question``, or None when it asks for something else."""
     if not _COUNT.search(question):
         return None
-    rest = question
-    filters = Filters()
-    named: list[str] = []
-    found = _origin_in(question, origins)
-    if found:
-        origin, words = found
-        filters.origin = [_place(origin)]
-        named.append(f"from {origin}")
-        rest = re.sub(rf"\b{re.escape(words)}\b", " ", rest, flags=re.I)
-    if m := _SPAN.search(rest):
-        a, b = sorted((int(m["a"]), int(m["b"])))
-        filters.since, filters.until = date(a, 1, 1), date(b, 12, 31)
-        named.append(f"dated {a} to {b}")
-        rest = rest[:m.start()] + " " + rest[m.end():]
-    elif m := _MONTH_YEAR.search(rest):
-        y, mo = int(m["y"]), _MONTH_NAMES[m["m"].lower()]
-        filters.since, filters.until = date(y, mo, 1), date(y, mo, calendar.monthrange(y, mo)[1])
-        named.append(f"dated {m['m'].capitalize()} {y}")
-        rest = rest[:m.start()] + " " + rest[m.end():]
-    elif m := _SINCE.search(rest):
-        filters.since = date(int(m["y"]) + (1 if m.group(0).lower().startswith("after") else 0), 1, 1)
-        named.append(f"dated from {filters.since.year}")
-        rest = rest[:m.start()] + " " + rest[m.end():]
-    elif m := _BEFORE.search(rest):
-        filters.until = date(int(m["y"]) - 1, 12, 31)
-        named.append(f"dated before {m['y']}")
-        rest = rest[:m.start()] + " " + rest[m.end():]
-    elif m := _IN_YEAR.search(rest):
-        y = int(m["y"])
-        filters.since, filters.until = date(y, 1, 1), date(y, 12, 31)
-        named.append(f"dated {y}")
-        rest = rest[:m.start()] + " " + rest[m.end():]
+    ctx = question_context(question, origins)
+    filters = Filters(origin=ctx.origin, since=ctx.since, until=ctx.until)
+    named = ctx.named
+    rest = ctx.rest
     phrases = re.findall(r'"([^"]+)"', rest)
     rest = re.sub(r'"[^"]+"', " ", rest)
     words = [w for w in _WORD.findall(rest) if w.lower().strip(".") not in _FRAME and w.lower() not in STOPWORDS]

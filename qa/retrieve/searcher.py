@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 from qa.corpus.chain import ChainNode, ref_chain
 from qa.corpus.tags import glossary
 from qa.corpus.timeline import Timeline, timeline
 from qa.errors import QAError
+from qa.retrieve.context import question_context
 from qa.retrieve.fusion import rrf
 from qa.retrieve.query import fts_any, fts_phrase, parse_query, without_ids
 from qa.settings import SearchSettings, Settings
@@ -180,11 +181,44 @@ class Searcher:
         ]
         if mode != "hybrid":
             weights = [(ids, 1.0) for ids, w in weights if w]
-        elif self.settings.tag_weight and not (filters and filters.tag):
-            tagged = self._tagged(query, n, filters, dense, lexical)
-            if tagged:
-                weights.append((tagged, self.settings.tag_weight))
+        else:
+            if self.settings.tag_weight and not (filters and filters.tag):
+                tagged = self._tagged(query, n, filters, dense, lexical)
+                if tagged:
+                    weights.append((tagged, self.settings.tag_weight))
+            weights += self._in_context(query, n, filters)
         return [Ranked(pid, score, cos.get(pid)) for pid, score in rrf(weights, self.settings.rrf_k)]
+
+    def _in_context(self, query: str, n: int, filters: Filters | None) -> list[tuple[list[int], float]]:
+        """Soft boosts for the place and time a question names ("the embassy in Madrid", "in November
+        2009"): for each, a ranking of the paragraphs of cables from that origin or dated in that period
+        (dense and BM25 within them, fused), added to RRF with its weight. Never a filter: the other
+        cables stay in the two main rankings. A field the user already filters on is left alone."""
+        period_w, origin_w = self.settings.period_weight, self.settings.origin_weight
+        if not (period_w or origin_w):
+            return []
+        base = filters or Filters()
+        ctx = question_context(query, self._origins() if origin_w and not base.origin else [])
+        out: list[tuple[list[int], float]] = []
+        if period_w and (ctx.since or ctx.until) and not (base.since or base.until):
+            out.append((self._within(query, n, replace(base, since=ctx.since, until=ctx.until)), period_w))
+        if origin_w and ctx.origin and not base.origin:
+            out.append((self._within(query, n, replace(base, origin=ctx.origin)), origin_w))
+        return [(ids, w) for ids, w in out if ids]
+
+    def _within(self, query: str, n: int, filters: Filters) -> list[int]:
+        """Dense and BM25 rankings inside ``filters``, fused (equal weights)."""
+        dense = [pid for pid, _ in self.dense(query, n, filters)]
+        terms = parse_query(query).terms
+        lexical = [pid for pid, _ in self.store.lexical(fts_any(terms), n, filters)] if terms else []
+        return [pid for pid, _ in rrf([(dense, 1.0), (lexical, 1.0)], self.settings.rrf_k)][:n]
+
+    def _origins(self) -> list[str]:
+        """The origins in the index (cached until the index changes)."""
+        if getattr(self, "_origins_at", None) != self.store.generation:
+            self._origins_cache = self.store.facets(limit=5000).get("origin", [])
+            self._origins_at = self.store.generation
+        return self._origins_cache
 
     def _tagged(self, query: str, n: int, filters: Filters | None, dense: list[tuple[int, float]],
                 lexical: list[int]) -> list[int]:
