@@ -21,7 +21,7 @@ run: index-example
 	$(BIN)/qa serve --index-dir $(EXAMPLE_INDEX)
 
 lint: setup
-	$(BIN)/ruff check qa tests bench eval app.py
+	$(BIN)/ruff check qa tests bench eval train app.py
 
 test: setup lint
 	$(BIN)/pytest

@@ -166,6 +166,7 @@ class Indexer:
         summary.warnings += warnings
         expected.created = found.created if found is not None else _now()
         self.store: Store = self.folder.open_store()
+        self._recycled: dict[str, np.ndarray] = {}  # vectors of replaced documents, by window-text hash
         try:
             self.faiss = self.folder.load_vectors(self.store, self.embedder.dim)
             skipped: list[tuple[str, str]] = []
@@ -260,10 +261,13 @@ class Indexer:
         with self.store.transaction():
             for item in batch:
                 if item.replaces or any(self.store.document_owner(d.doc_id) for d in item.docs):
+                    # A changed file's unchanged paragraphs get their old vectors back in phase 2.
+                    self._recycled.update(self.store.vectors_of_file(item.path))
                     removed += self.store.remove_file(item.path)
                     for d in item.docs:  # a moved file takes over its documents
                         owner = self.store.document_owner(d.doc_id)
                         if owner and owner != item.path:
+                            self._recycled.update(self.store.vectors_of_file(owner))
                             removed += self.store.remove_file(owner)
                 for doc in item.docs:
                     self.store.add_document(doc, item.path)
@@ -300,6 +304,7 @@ class Indexer:
             ]
             hashes = [hashlib.sha1(text.encode("utf-8")).hexdigest() for _, text in windows]
             known = self.store.vectors_by_hash(hashes)
+            known.update({h: self._recycled[h] for h in hashes if h not in known and h in self._recycled})
             todo: dict[str, str] = {}
             for h, (_, text) in zip(hashes, windows, strict=True):
                 if h not in known and h not in todo:

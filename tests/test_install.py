@@ -70,3 +70,9 @@ def test_index_and_ask_from_the_wheel(installed: tuple[Path, Path, dict[str, str
     assert {"doc_id": "06PHNOMPENH657", "paragraph": 5} in [
         {k: c[k] for k in ("doc_id", "paragraph")} for s in answer["sentences"] for c in s["citations"]]
     assert not (ROOT / "idx").exists() and sys.prefix != str(env_dir)
+    # The package data ships too: the TAGS glossary labels a tag, the timeline counts.
+    counted = json.loads(_run([qa, "timeline", "trafficking", "--by", "tag", "--index-dir", "idx", "--json"],
+                              outside, env).stdout)
+    assert counted["total"] == 1
+    code = "from qa.corpus.tags import tag_label; print(tag_label('PHUM'))"
+    assert _run([str(env_dir / "bin" / "python"), "-c", code], outside, env).stdout.strip() == "PHUM (Human Rights)"

@@ -230,6 +230,14 @@ class Store(RefQueries, CountQueries):
                 found[h] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
         return found
 
+    def vectors_of_file(self, path: str) -> dict[str, np.ndarray]:
+        """The stored vectors of a file's documents, by window-text hash (kept when the file changes)."""
+        rows = self.conn.execute(
+            "SELECT v.text_hash, v.vec FROM vectors v JOIN paragraphs p ON p.id = v.paragraph"
+            " JOIN documents d ON d.id = p.doc WHERE d.file = ?", (path,)
+        )
+        return {h: np.frombuffer(blob, dtype=np.float16).astype(np.float32) for h, blob in rows}
+
     def iter_vectors(self, batch: int = 65536) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """All stored vectors as (ids, matrix) batches, for rebuilding the FAISS cache."""
         last = 0
