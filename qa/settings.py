@@ -73,12 +73,6 @@ class SearchSettings:
     )
     rrf_k: int = field(default=60, metadata={"help": "reciprocal-rank-fusion constant"})
     candidates: int = field(default=100, metadata={"min": 1, "help": "candidates taken from each ranker"})
-    rerank_top: int = field(
-        default=0, metadata={"min": 0, "help": "candidates the cross-encoder reorders (0: no reranking)"},
-    )
-    reranker: Path | None = field(
-        default=None, metadata={"help": "a cross-encoder ONNX file; empty means the packaged qa/data/reranker"},
-    )
     period_weight: float = field(
         default=0.0,
         metadata={"help": "weight in RRF of cables dated in the period the query names (in 2007, November 2009); "

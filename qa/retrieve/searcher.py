@@ -55,7 +55,6 @@ class Ranked:
     paragraph_id: int
     score: float
     cosine: float | None = None
-    rerank: float | None = None  # the cross-encoder's logit, when it reordered this one
 
 
 class Searcher:
@@ -82,7 +81,6 @@ class Searcher:
         self.generation = store.generation
         self.expected = manifest  # what a rebuilt index must match to be picked up by ``refresh``
         self._lock = threading.RLock()
-        self._reranker: Any = None  # loaded on the first search that reranks
 
     @classmethod
     def open(cls, settings: Settings, embedder: Any = None) -> Searcher:
@@ -158,8 +156,6 @@ class Searcher:
             if match:
                 first += [Ranked(pid, 1.0) for pid, _ in self.store.lexical(match, k, filters)]
         fused = self._fused(query, k, filters, mode)
-        if self.settings.rerank_top and mode == "hybrid":
-            fused = self._reranked(query, fused)
         seen: set[int] = set()
         out: list[Ranked] = []
         for r in first + fused:
@@ -192,20 +188,6 @@ class Searcher:
                     weights.append((tagged, self.settings.tag_weight))
             weights += self._in_context(query, n, filters)
         return [Ranked(pid, score, cos.get(pid)) for pid, score in rrf(weights, self.settings.rrf_k)]
-
-    def _reranked(self, query: str, ranked: list[Ranked]) -> list[Ranked]:
-        """The top ``search.rerank_top`` reordered by the cross-encoder (``qa.rerank``); the rest after."""
-        if self._reranker is None:
-            from qa.rerank.cross_encoder import CrossEncoderReranker
-
-            self._reranker = CrossEncoderReranker(self.settings.reranker)
-        top, rest = ranked[: self.settings.rerank_top], ranked[self.settings.rerank_top :]
-        rows = self.store.paragraphs_by_id(r.paragraph_id for r in top)
-        kept = [r for r in top if r.paragraph_id in rows]
-        scores = self._reranker.scores(query, [rows[r.paragraph_id].text for r in kept])
-        for r, score in zip(kept, scores.tolist(), strict=True):
-            r.rerank = score
-        return sorted(kept, key=lambda r: -(r.rerank or 0.0)) + rest
 
     def _in_context(self, query: str, n: int, filters: Filters | None) -> list[tuple[list[int], float]]:
         """Soft boosts for the place and time a question names ("the embassy in Madrid", "in November
@@ -281,8 +263,6 @@ class Searcher:
             md = dict(p.metadata)
             if r.cosine is not None:
                 md["dense_cosine"] = round(r.cosine, 4)
-            if r.rerank is not None:
-                md["rerank_score"] = round(r.rerank, 4)
             hits.append(Hit(len(hits) + 1, p.doc_id, p.n, r.score, p.text, md, p.marking, p.section, p.id))
         return hits
 
