@@ -242,7 +242,7 @@ def _timeline(backend: Backend, text: str, filters: Any) -> str:
     try:
         by = pick_by(filters.since, filters.until)
         return render_timeline(backend.timeline(text, filters, by), backend.timeline(text, filters, "origin"),
-                               backend.timeline(text, filters, "tag"))
+                               backend.timeline(text, filters, "tag"), set(backend.facets().get("tag", [])))
     except Exception as exc:  # the hits still show; the chart says why it is missing
         return f'<div class="timeline error">{render.esc(shown(exc, "counting matches"))}</div>'
 

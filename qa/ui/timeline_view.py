@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from qa.corpus.tags import tag_label
+from qa.corpus.tags import glossary, tag_label
 from qa.corpus.timeline import Timeline
 from qa.ui.render import esc
 
@@ -50,8 +50,10 @@ def _bars(buckets: Sequence[tuple[str, int]]) -> str:
     return "".join(out)
 
 
-def render_timeline(main: Timeline, origins: Timeline | None = None, tags: Timeline | None = None) -> str:
-    """The bars of ``main`` (by year or month), the rule the counts follow, and the top origins and tags."""
+def render_timeline(main: Timeline, origins: Timeline | None = None, tags: Timeline | None = None,
+                    indexed_tags: set[str] | None = None) -> str:
+    """The bars of ``main`` (by year or month), the rule the counts follow, the top origins and tags,
+    and the tags the search words name (those in ``indexed_tags``, when given)."""
     cables = "cable or document" if main.total == 1 else "cables and documents"
     out = (f'<div class="timeline"><div class="tl-head"><strong>{main.total:,} {cables} match</strong>, '
            f'by {esc(main.by)}. <span class="tl-how">Counted: {esc(main.how)}.</span></div>')
@@ -63,6 +65,10 @@ def render_timeline(main: Timeline, origins: Timeline | None = None, tags: Timel
         lines.append("Origins: " + " · ".join(f"{esc(k)} {n}" for k, n in origins.buckets[:TOP]))
     if tags is not None and tags.buckets:
         lines.append("Tags: " + " · ".join(f"{esc(tag_label(k))} {n}" for k, n in tags.buckets[:TOP]))
+    named = [(c, w) for c, w in glossary().tags_in(main.query) if indexed_tags is None or c in indexed_tags]
+    if named:  # the glossary read backwards: the tags the search words name, to filter by
+        lines.append("Your words name the tags " + ", ".join(esc(tag_label(code)) for code, _ in named)
+                     + " (choose one in the Tags filter to see only cables so tagged)")
     if lines:
         out += '<div class="tl-facets">' + "<br>".join(lines) + "</div>"
     return out + "</div>"

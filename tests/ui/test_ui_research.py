@@ -40,6 +40,9 @@ def test_timeline_bars_link_to_their_period_and_undated_is_not_a_link() -> None:
     assert 'href="#when=undated"' not in markup and "tl-undated" in markup
     assert "12 cables and documents match" in markup
     assert "KIPR (Intellectual Property Rights) 10" in html.unescape(markup)
+    assert "name the tags" not in markup  # "piracy" names no tag
+    rights = render_timeline(Timeline("human rights in Cambodia", "year", 0, [], "", None), indexed_tags={"PHUM", "CB"})
+    assert "Your words name the tags PHUM (Human Rights), CB (Cambodia)" in html.unescape(rights)
     assert when_range("2009") == (date(2009, 1, 1), date(2009, 12, 31))
     assert when_range("#when=2008-02") == (date(2008, 2, 1), date(2008, 2, 29))
     assert when_range("undated") is None and when_range("2009-13") is None
