@@ -44,12 +44,11 @@ def idle_cores(sample_s: float = 0.25) -> int:
 
 class LoadWatch:
     """How many cores other programs leave free, from the CPU time all processes used (/proc/stat)
-    minus this process's own since the last reading. The time between two questions is the sample
-    (no pause) unless it is under 0.3 s or over 30 s: then a short fresh sample is taken."""
+    minus this process's own since the last reading. The time between two questions is the sample,
+    so a question pays no pause (only one asked within 0.3 s of the last waits out the rest), and a
+    lasting load from another program shows however long the user paused."""
 
     MIN_WINDOW_S = 0.3
-    MAX_WINDOW_S = 30.0  # an average over longer says little about now: sample afresh instead
-    SAMPLE_S = 0.2
 
     def __init__(self) -> None:
         self._last = self._read()
@@ -65,11 +64,7 @@ class LoadWatch:
         import time
 
         now = self._read()
-        if now[2] - self._last[2] > self.MAX_WINDOW_S:
-            self._last = now
-            time.sleep(self.SAMPLE_S)
-            now = self._read()
-        elif now[2] - self._last[2] < self.MIN_WINDOW_S:
+        if now[2] - self._last[2] < self.MIN_WINDOW_S:
             time.sleep(self.MIN_WINDOW_S - (now[2] - self._last[2]))
             now = self._read()
         before, self._last = self._last, now

@@ -55,9 +55,14 @@ class CountQuestion:
     named: list[str] = field(default_factory=list)  # what the question named, in words, for the answer
 
 
+def is_count_question(question: str) -> bool:
+    """Whether ``question`` asks how many (or how often, or the trend of) cables, reports, messages..."""
+    return _COUNT.search(question) is not None
+
+
 def read_count_question(question: str, origins: Sequence[str] = ()) -> CountQuestion | None:
     """The count question in ``question``, or None when it asks for something else."""
-    if not _COUNT.search(question):
+    if not is_count_question(question):
         return None
     ctx = question_context(question, origins)
     filters = Filters(origin=ctx.origin, since=ctx.since, until=ctx.until)

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from qa.answer.counting import count_sentence, merged, read_count_question
+from qa.answer.counting import count_sentence, is_count_question, merged, read_count_question
 from qa.answer.llm.llama import GenerationStats, Generator
 from qa.answer.passages import Candidate, choose_sentences, rank_sentences, select
 from qa.answer.screening import DocumentScreen
@@ -211,8 +211,8 @@ class Answerer:
         """The answer to a count or trend question from counts over the whole index (``qa.corpus.timeline``);
         None for any other question, or when the retriever cannot count (``answer.count_questions``)."""
         counts = getattr(self.retriever, "timeline", None)
-        if not self.settings.count_questions or counts is None:
-            return None
+        if not self.settings.count_questions or counts is None or not is_count_question(run.question):
+            return None  # most questions: no count, and no need to read the index's origins
         origins = self.retriever.facets().get("origin", [])  # type: ignore[attr-defined]
         asked = read_count_question(run.question, origins)
         if asked is None:

@@ -81,6 +81,8 @@ class Searcher:
         self.generation = store.generation
         self.expected = manifest  # what a rebuilt index must match to be picked up by ``refresh``
         self._lock = threading.RLock()
+        self._origins_cache: list[str] = []
+        self._origins_at = -1  # the store generation the cached origins were read at
 
     @classmethod
     def open(cls, settings: Settings, embedder: Any = None) -> Searcher:
@@ -215,7 +217,7 @@ class Searcher:
 
     def _origins(self) -> list[str]:
         """The origins in the index (cached until the index changes)."""
-        if getattr(self, "_origins_at", None) != self.store.generation:
+        if self._origins_at != self.store.generation:
             self._origins_cache = self.store.facets(limit=5000).get("origin", [])
             self._origins_at = self.store.generation
         return self._origins_cache
@@ -277,10 +279,11 @@ class Searcher:
         with self._lock:
             return self.store.facets()
 
-    def document(self, doc_id: str) -> tuple[dict[str, Any], list[Paragraph]] | None:
-        """A document's metadata and all its paragraphs in order, None when it is not indexed."""
+    def document(self, doc_id: str, *, refs: bool = False) -> tuple[dict[str, Any], list[Paragraph]] | None:
+        """A document's metadata and all its paragraphs in order, None when it is not indexed; ``refs``
+        adds its REF links and citing cables (for readers; answering does not need them)."""
         with self._lock:
-            return self.store.document(doc_id)
+            return self.store.document(doc_id, refs=refs)
 
     def timeline(self, query: str, filters: Filters | None = None, by: str = "year",
                  list_limit: int = 20) -> Timeline:

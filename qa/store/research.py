@@ -41,11 +41,18 @@ class RefQueries:
         )
 
     # ---- REF links --------------------------------------------------------------------------------
+    def _document_row(self, doc_id: str, columns: str) -> sqlite3.Row | None:
+        """A document's row by its id as stored (the unique index), else ignoring case (a scan)."""
+        for sql in ("SELECT {} FROM documents WHERE doc_id = ?",
+                    "SELECT {} FROM documents WHERE doc_id = ? COLLATE NOCASE"):
+            row = self.conn.execute(sql.format(columns), (doc_id,)).fetchone()
+            if row is not None:
+                return row
+        return None
+
     def cites(self, doc_id: str) -> list[RefLink]:
         """The REF items of a cable in order, each with the ID it resolves to (None: not a cable)."""
-        row = self.conn.execute(
-            "SELECT id, doc_id, created, metadata FROM documents WHERE doc_id = ? COLLATE NOCASE", (doc_id,)
-        ).fetchone()
+        row = self._document_row(doc_id, "id, doc_id, created, metadata")
         if row is None:
             return []
         try:
@@ -72,26 +79,10 @@ class RefQueries:
 
     def brief(self, doc_id: str) -> dict[str, Any] | None:
         """A document's id as stored, subject, date and origin; None when it is not indexed."""
-        row = self.conn.execute(
-            "SELECT doc_id, title, created, origin FROM documents WHERE doc_id = ? COLLATE NOCASE", (doc_id,)
-        ).fetchone()
+        row = self._document_row(doc_id, "doc_id, title, created, origin")
         if row is None:
             return None
         return {"doc_id": row[0], "subject": row[1], "created": row[2], "origin": row[3]}
-
-    def ref_counts(self) -> dict[str, int]:
-        """REF items over the index: found, resolved to an ID, and of those, present in the index."""
-        one = self.conn.execute
-        items = one("SELECT count(*) FROM (SELECT DISTINCT doc, n FROM refs)").fetchone()[0]
-        resolved_items = one("SELECT count(*) FROM (SELECT DISTINCT doc, n FROM refs WHERE ref_id IS NOT NULL)")
-        links = one("SELECT count(*) FROM refs WHERE ref_id IS NOT NULL").fetchone()[0]
-        present = one(
-            "SELECT count(*) FROM refs r WHERE r.ref_id IS NOT NULL"
-            " AND EXISTS (SELECT 1 FROM documents d WHERE d.doc_id = r.ref_id)"
-        ).fetchone()[0]
-        return {"items": items, "resolved_items": resolved_items.fetchone()[0], "links": links,
-                "links_present": present}
-
 
 
 class CountQueries:

@@ -229,8 +229,9 @@ class Store(VectorRows, RefQueries, CountQueries):
                 out.setdefault(pid, set()).add(tag)
         return out
 
-    def document(self, doc_id: str) -> tuple[dict[str, Any], list[Paragraph]] | None:
-        """A document's full metadata and all its paragraphs in order (for showing a citation in context)."""
+    def document(self, doc_id: str, *, refs: bool = False) -> tuple[dict[str, Any], list[Paragraph]] | None:
+        """A document's full metadata and all its paragraphs in order (for showing a citation in context);
+        ``refs`` adds its REF links and citing cables (``ref_links``, ``cited_by``) for a reader."""
         row = self.conn.execute(
             "SELECT id, metadata, title, kind, source, file FROM documents WHERE doc_id = ?", (doc_id,)
         ).fetchone()
@@ -240,7 +241,7 @@ class Store(VectorRows, RefQueries, CountQueries):
         meta.setdefault("title", row["title"])
         meta["source"] = row["source"]
         meta.update(provenance(row["kind"], row["file"], self.uploads_dir))
-        if row["kind"] == "cable":
+        if refs and row["kind"] == "cable":
             meta["ref_links"] = [
                 {"item": link.item, "ref_id": link.ref_id,
                  "in_index": bool(link.ref_id) and self.brief(link.ref_id) is not None}

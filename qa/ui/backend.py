@@ -136,7 +136,8 @@ class LocalBackend:
         return answerer.stream(question, None, filters)
 
     def document(self, doc_id: str) -> tuple[dict[str, Any], list[Paragraph]] | None:
-        return self._require_searcher().document(doc_id)
+        """A document for a reader: with its REF links and the cables that cite it."""
+        return self._require_searcher().document(doc_id, refs=True)
 
     def timeline(self, query: str, filters: Filters | None, by: str, list_limit: int = 0) -> Timeline:
         """Matching cables per year, month, origin or tag over the whole index (no top-k cut)."""
