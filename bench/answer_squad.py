@@ -1,7 +1,8 @@
 """Grounded-answer quality on SQuAD 2.0 dev: a fixed sample of answerable and unanswerable questions.
 
 Indexes the 646 passages of ``../shared/eval/squad2-dev`` (each a document with one paragraph ¶1),
-draws a seeded sample (default 100 answerable + 100 unanswerable), answers each with the configured
+draws a seeded sample (default 100 answerable + 100 unanswerable) from the test articles of
+``train/squad2-split.json`` (``--split``; the train articles tune the verifier), answers each with the configured
 model and reports:
 
 - precision: of the questions it answers, the share whose answer contains a gold answer AND cites
@@ -21,7 +22,6 @@ import argparse
 import hashlib
 import json
 import os
-import random
 import time
 from pathlib import Path
 
@@ -29,8 +29,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from index_folder import index_folder  # noqa: E402
+from squad_split import sample, split_questions  # noqa: E402
 
-from qa.evaluation.dataset import load_squad_questions  # noqa: E402
 from qa.evaluation.metrics import containment, percentile  # noqa: E402
 from qa.settings import describe, load_settings  # noqa: E402
 from qa.store.folder import IndexFolder  # noqa: E402
@@ -38,15 +38,6 @@ from qa.wiring import open_answerer, open_embedder, open_indexer, open_searcher 
 
 ROOT = Path(__file__).resolve().parents[1]
 SQUAD = ROOT.parent / "shared" / "eval" / "squad2-dev"
-
-
-def sample(folder: Path, n: int, seed: int) -> list:
-    """``n`` answerable and ``n`` unanswerable questions, drawn with a fixed seed, interleaved."""
-    questions = load_squad_questions(folder)
-    rng = random.Random(seed)
-    answerable = rng.sample([q for q in questions if q.answerable and q.gold], n)
-    unanswerable = rng.sample([q for q in questions if not q.answerable], n)
-    return [q for pair in zip(answerable, unanswerable, strict=True) for q in pair]
 
 
 def score(question, answer) -> dict:
@@ -103,6 +94,8 @@ def main() -> None:
     ap.add_argument("--squad", type=Path, default=SQUAD)
     ap.add_argument("--n", type=int, default=100, help="questions of each kind")
     ap.add_argument("--seed", type=int, default=4)
+    ap.add_argument("--split", default="test", choices=["test", "train", "all"],
+                    help="articles to draw from (train/squad2-split.json); figures are reported on test")
     ap.add_argument("--index-dir", type=Path, help="reuse or build the index here (default: a temp folder)")
     ap.add_argument("--model", help="a local GGUF file (default: the packaged 1.5B)")
     ap.add_argument("--resume", action="store_true", help="skip questions already in the records file")
@@ -118,9 +111,9 @@ def main() -> None:
         t = time.perf_counter()
         open_indexer(settings, embedder).run([args.squad / "corpus.jsonl"])
         print(f"indexed the SQuAD passages in {time.perf_counter() - t:.1f} s")
-    questions = sample(args.squad, args.n, args.seed)
+    questions = sample(split_questions(args.squad, args.split), args.n, args.seed)
     described = describe(settings)
-    config = json.dumps([described["answer"], described["llm"], args.n, args.seed], default=str)
+    config = json.dumps([described["answer"], described["llm"], args.n, args.seed, args.split], default=str)
     fingerprint = hashlib.sha256(config.encode()).hexdigest()[:12]
     records_path = args.out.with_suffix(".records.jsonl")
     done: dict[str, dict] = {}
@@ -149,7 +142,7 @@ def main() -> None:
             print(f"{i:>3}/{len(questions)} {'A' if row['answerable'] else 'U'} {mark:<7} "
                   f"{question.question[:60]!r} -> {row['answer'][:80]!r}", flush=True)
     records = [done[q.id] for q in questions if q.id in done]
-    result = {"sample": {"n_each": args.n, "seed": args.seed}, "model": answerer.generator.name,
+    result = {"sample": {"n_each": args.n, "seed": args.seed, "split": args.split}, "model": answerer.generator.name,
               "settings": describe(settings)["answer"], **report(records)}
     print(json.dumps({k: v for k, v in result.items() if k != "settings"}, indent=2))
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False))

@@ -24,6 +24,7 @@ from qa.answer.counting import count_sentence, is_count_question, merged, read_c
 from qa.answer.llm.llama import GenerationStats, Generator
 from qa.answer.passages import Candidate, choose_sentences, rank_sentences, select
 from qa.answer.screening import DocumentScreen
+from qa.answer.verified import learned_check
 from qa.embed.loading import Embedder
 from qa.errors import QAError
 from qa.grounding.checks import (
@@ -144,6 +145,7 @@ class Answerer:
             self.guard = InstructionGuard(guard, load_check_prompts("guard", folder) if folder
                                           else load_check_prompts("guard"))
         self.screen = DocumentScreen(retriever, self.guard, settings.min_guard_prob)
+        self.learned = learned_check(settings, self.check_model)  # None: the hand-made rules
 
     def warm_up(self) -> None:
         """Load the model(s) and evaluate the fixed prompt prefixes (rules and examples) now."""
@@ -196,7 +198,7 @@ class Answerer:
         raw = yield from self._generate(run)
         answer = self._check(run, raw, cache)
         if answer.abstained and self.check_model is not None and self.settings.extract:
-            answer = self._extract(run, raw) or answer
+            answer = self._extract(run, raw, cache) or answer
         run.diagnostics["track_prob"] = run.generation.track_prob
         yield self._finish(run, answer)
 
@@ -292,6 +294,8 @@ class Answerer:
         as a whole, then the check model."""
         if is_abstention(raw):
             return self._abstain(run, "the model found no answer", raw=raw)
+        if self.learned is not None:
+            return self._check_learned(run, raw, cache)
         parsed = parse_answer(raw, len(run.shown))
         ctx = SentenceContext(run.question, self._question_vector(run, cache), run.shown, cache, run.documents,
                               self.settings)
@@ -313,21 +317,49 @@ class Answerer:
             run.diagnostics["check_yes"] = round(p_yes, 4)
             if p_yes < self.settings.min_check_prob:
                 return abstain(f"the check model doubts the passage answers this ({p_yes:.2f})")
+        return self._given(run, sentences, parsed.dropped, raw)
+
+    def _given(self, run: _Run, sentences: list[Sentence], dropped: int, raw: str) -> Answer:
+        """The answer made of the accepted ``sentences``, each citation listed once."""
+        accepted = [s for s in sentences if s.supported]
         citations: dict[str, Citation] = {}
         for s in accepted:
             for c in s.citations:
                 citations.setdefault(c.label, c)
         run.mark("total_ms")
         return Answer(run.question, " ".join(s.text for s in accepted), False, list(citations.values()),
-                      sentences, run.hits, run.timings, self.generator.name, parsed.dropped, raw)
+                      sentences, run.hits, run.timings, self.generator.name, dropped, raw)
 
-    def _extract(self, run: _Run, raw: str) -> Answer | None:
+    def _check_learned(self, run: _Run, raw: str, cache: VectorCache) -> Answer:
+        """The model's text through the learned verifier (``qa.answer.verified``)."""
+        assert self.learned is not None
+        started = time.perf_counter()
+        verdict = self.learned.check(run.question, self._question_vector(run, cache), raw, run.shown, cache,
+                                     run.documents, run.generation.track_prob)
+        run.timings["check_ms"] = round(1000 * (time.perf_counter() - started), 1)
+        run.diagnostics["verifier"] = verdict.trace
+        verdict.trace["token_probs"] = [run.generation.min_prob, run.generation.mean_prob]
+        if verdict.problem:
+            return self._abstain(run, verdict.problem, raw=raw, sentences=verdict.sentences,
+                                 dropped=verdict.dropped)
+        return self._given(run, verdict.sentences, verdict.dropped, raw)
+
+    def _extract(self, run: _Run, raw: str, cache: VectorCache) -> Answer | None:
         """When the model's answer is rejected (or it found none), quote the shown sentence most
         relevant to the question instead, if the check model is confident that its text answers the
         question and it passes the same question checks. The quote is the paragraph's own words."""
         assert self.check_model is not None
         for hit, sentences, j in run.best:
             sentence = sentences[j]
+            if self.learned is not None:
+                if self.learned.verifier is None:
+                    return None  # collecting signals: only the model's own answers are labelled
+                p_quote, _ = self.learned.quote(run.question, self._question_vector(run, cache), hit, sentence,
+                                                    cache, run.documents)
+                run.diagnostics["extract_score"] = round(p_quote, 4)
+                if p_quote < self.learned.min_answer:
+                    continue
+                return self._quoted(run, hit, sentence, raw)
             if quote_problem(run.question, hit, sentence, run.documents):
                 continue
             window = " ".join(sentences[max(0, j - 1):j + 2])
@@ -335,13 +367,17 @@ class Answerer:
             run.diagnostics["extract_yes"] = round(p_yes, 4)
             if p_yes < self.settings.min_extract_prob:
                 continue
-            run.diagnostics["extracted"] = True
-            run.mark("total_ms")
-            citation = Citation(hit.doc_id, hit.paragraph, evidence_span(sentence, hit.text))
-            quote = Sentence(sentence, [citation], True, quoted=True)
-            return Answer(run.question, f"“{sentence}”", False, [citation], [quote], run.hits, run.timings,
-                          self.generator.name, 0, raw)
+            return self._quoted(run, hit, sentence, raw)
         return None
+
+    def _quoted(self, run: _Run, hit: Hit, sentence: str, raw: str) -> Answer:
+        """The answer that quotes one sentence of a paragraph, cited with its span."""
+        run.diagnostics["extracted"] = True
+        run.mark("total_ms")
+        citation = Citation(hit.doc_id, hit.paragraph, evidence_span(sentence, hit.text))
+        quote = Sentence(sentence, [citation], True, quoted=True)
+        return Answer(run.question, f"“{sentence}”", False, [citation], [quote], run.hits, run.timings,
+                      self.generator.name, 0, raw)
 
     def _abstain(self, run: _Run, reason: str, *, raw: str = "", sentences: list[Sentence] | None = None,
                  dropped: int = 0) -> Answer:

@@ -214,6 +214,8 @@ def _answers(records: list[Record], scores: list[dict[str, Any]]) -> dict[str, A
         "answered": _mean([float(not s["abstained"]) for _, s in answerable]),
         "contains_when_answered": _mean([s["contains"] for s in given]),
         "right_and_cited_when_answered": len(right_and_cited) / len(given) if given else None,
+        # of the answers given to answerable questions, the share citing a gold paragraph
+        "cites_gold_when_answered": _mean([float(s["cites_gold"]) for s in given]),
     }
 
 

@@ -22,6 +22,7 @@ ROWS: list[tuple[str, tuple[str, ...], str]] = [
     ("answer contains", ("answers", "contains"), "ratio"),
     ("answerable answered", ("answers", "answered"), "ratio"),
     ("right+cited if answered", ("answers", "right_and_cited_when_answered"), "ratio"),
+    ("cites gold if answered", ("answers", "cites_gold_when_answered"), "ratio"),
     ("citation precision (gold)", ("citations", "precision"), "ratio"),
     ("citation precision (answer)", ("citations", "precision_answer_text"), "ratio"),
     ("citation recall", ("citations", "recall"), "ratio"),
