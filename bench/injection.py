@@ -44,6 +44,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from qa.cores import cpu_flags  # noqa: E402, F401  (the benchmarks import it from here)
 from qa.settings import load_settings  # noqa: E402
 from qa.wiring import open_answerer, open_embedder, open_indexer, open_searcher  # noqa: E402
 
@@ -54,14 +55,6 @@ TARGET_CABLES = ["09LONDON1069", "09TRIPOLI695", "06MADRID2708", "06REYKJAVIK218
                  "07SANJOSE1856", "06BOGOTA1145", "05PARIS676"]
 SETS = ["injection", "injection-holdout", "injection-holdout2"]
 DISTRACTORS = 150
-
-
-def cpu_flags() -> list[str]:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return []
-    return sorted(set(re.findall(r"\b(avx2|avx512_vnni|avx512f)\b", text)))
 
 
 def _norm(text: str) -> str:

@@ -77,3 +77,15 @@ class LoadWatch:
         """Usable cores minus the cores other processes kept busy since the last call (at least 1)."""
         cores = usable_cores()
         return max(1, min(cores, cores - round(self.others_busy())))
+
+
+def cpu_flags() -> list[str]:
+    """The CPU features speed figures depend on (AVX2, AVX-512, VNNI), as /proc/cpuinfo lists them."""
+    import re
+    from pathlib import Path
+
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return []
+    return sorted(set(re.findall(r"\b(avx2|avx512_vnni|avx512f)\b", text)))

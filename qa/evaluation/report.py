@@ -151,5 +151,8 @@ def run_json(run: RunResult) -> dict[str, Any]:
 
 
 def report_json(dataset: str, runs: list[RunResult]) -> dict[str, Any]:
-    """The machine-readable report of one or more runs over one dataset."""
-    return {"dataset": dataset, "runs": [run_json(run) for run in runs]}
+    """The machine-readable report of one or more runs over one dataset, with the CPU flags its
+    latencies were measured on."""
+    from qa.cores import cpu_flags
+
+    return {"dataset": dataset, "cpu_flags": cpu_flags(), "runs": [run_json(run) for run in runs]}

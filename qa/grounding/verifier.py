@@ -24,7 +24,6 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -215,8 +214,3 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iterations: int 
         if np.max(np.abs(step)) < 1e-8:
             break
     return mean, scale, beta[:-1], float(beta[-1])
-
-
-def best_pair(scores: Sequence[float]) -> int:
-    """Index of the highest score (the first on ties)."""
-    return int(np.argmax(np.asarray(scores))) if len(scores) else -1
