@@ -164,8 +164,12 @@ def generate(args: argparse.Namespace) -> None:
 
 
 def check(args: argparse.Namespace) -> None:
+    """A seeded random ``--check`` pairs with their paragraph as the parser numbers it, one JSON
+    line each, for the hand check (``train/data/generated-pairs-check.jsonl`` holds its verdicts)."""
     rows = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()]
     for row in random.Random(args.seed).sample(rows, min(args.check, len(rows))):
+        doc = next(d for d in iter_documents([CABLES / f"{row['doc_id']}.txt"]) if isinstance(d, Document))
+        row["paragraph_text"] = next((p.text for p in doc.paragraphs if p.n == row["paragraph"]), None)
         print(json.dumps(row, ensure_ascii=False))
 
 

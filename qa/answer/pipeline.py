@@ -197,7 +197,9 @@ class Answerer:
             return
         raw = yield from self._generate(run)
         answer = self._check(run, raw, cache)
-        if answer.abstained and self.check_model is not None and self.settings.extract:
+        # collecting signals: the quotes' too, whatever the model said, since a verifier may reject it
+        collecting = self.learned is not None and self.learned.verifier is None
+        if (answer.abstained or collecting) and self.check_model is not None and self.settings.extract:
             answer = self._extract(run, raw, cache) or answer
         run.diagnostics["track_prob"] = run.generation.track_prob
         yield self._finish(run, answer)
@@ -352,10 +354,12 @@ class Answerer:
         for hit, sentences, j in run.best:
             sentence = sentences[j]
             if self.learned is not None:
-                if self.learned.verifier is None:
-                    return None  # collecting signals: only the model's own answers are labelled
-                p_quote, _ = self.learned.quote(run.question, self._question_vector(run, cache), hit, sentence,
+                p_quote, trace = self.learned.quote(run.question, self._question_vector(run, cache), hit, sentence,
                                                     cache, run.documents)
+                if self.learned.verifier is None:  # collecting: record the quote's signals, answer nothing
+                    quotes = run.diagnostics.setdefault("verifier", {}).setdefault("quotes", [])
+                    quotes.append({"doc_id": hit.doc_id, "paragraph": hit.paragraph, "sentence": sentence, **trace})
+                    continue
                 run.diagnostics["extract_score"] = round(p_quote, 4)
                 if p_quote < self.learned.min_answer:
                     continue

@@ -133,6 +133,7 @@ class LearnedCheck:
         passage = self.inputs(question_vector, [(hit, hit.text)], encoder, documents)[0]
         features = pair_features(question, sentence, passage, True, passage.question_sim, encoder)
         score = self._support(features)
+        trace["pair"] = {k: round(v, 5) for k, v in features.items()}
         if self.verifier is not None and score < self.min_support:
             return 0.0, trace
         return self._answer(question, sentence, hit, features, score, None, encoder, trace), trace

@@ -94,21 +94,67 @@ def test_a_missing_or_malformed_weights_file_is_a_clear_error(tmp_path: Path) ->
         Verifier.load(bad)
 
 
-def test_the_packaged_weights_are_what_the_committed_records_fit_to(tmp_path: Path) -> None:
-    """``train/verifier.py fit`` is deterministic: the recipe in the repo reproduces the shipped file."""
-    import argparse
+def _train_module():
     import importlib.util
 
     root = Path(__file__).resolve().parents[2]
-    records = sorted((root / "train" / "data").glob("*-*.jsonl"))
-    records = [p for p in records if not p.name.startswith("generated-pairs")]
     spec = importlib.util.spec_from_file_location("train_verifier", root / "train" / "verifier.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def _record(rid: str, answerable: bool, pair: dict, quote: dict | None = None, split: str = "test") -> dict:
+    """A collected record whose model answer has one cited pair (``pair``: its signals), and maybe a quote."""
+    trace = {"sentences": ["The answer [1]."], "pairs": [
+        {"sentence": 0, "doc_id": "A", "paragraph": 1, "unbacked_numbers": False, "features": pair}],
+        "answer": {"check_yes": 0.9, "features": {"abstain_logit": -5.0}}}
+    if quote is not None:
+        trace["quotes"] = [{"doc_id": "A", "paragraph": 1, "sentence": "A quoted sentence.", "pair": quote,
+                            "answer": {"check_yes": 0.95}}]
+    return {"id": rid, "source": "cables", "split": split, "question": "What was agreed?",
+            "answerable": answerable, "answers": [], "gold": [["A", 1]] if answerable else [], "type": "exact",
+            "trace": trace}
+
+
+def test_report_tallies_held_out_records_and_falls_back_to_quotes(tmp_path: Path) -> None:
+    """``train/verifier.py report`` scores records with the shipped heads; a refused model answer
+    falls back to a passing quote as the pipeline does; ``fit`` refuses test-split records."""
+    import argparse
+
+    module = _train_module()
+    strong = {f: 1.0 for f in SUPPORT_FEATURES} | {"negation_unbacked": 0.0, "year_conflict": 0.0,
+                                                   "new_in_passage": 1.0, "question_gap": 0.0}
+    weak = {f: 0.0 for f in SUPPORT_FEATURES} | {"negation_unbacked": 1.0, "year_conflict": 1.0}
+    verifier = Verifier.load()
+    assert verifier.support.prob(strong) > verifier.support.threshold > verifier.support.prob(weak)
+    records = [_record("good", True, strong), _record("unanswerable", False, weak),
+               _record("quoted", True, weak, quote=strong)]
+    path = tmp_path / "records.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    out = tmp_path / "report.json"
+    module.report(argparse.Namespace(records=[path], weights=None, at=[(0.99, 0.99)], out=out))
+    report = json.loads(out.read_text(encoding="utf-8"))
+    shipped, strict = report["operating_point"]["cables"], report["at"][0]["cables"]
+    assert (shipped["answerable"], shipped["unanswerable"], shipped["wrong_unanswerable"]) == (2, 1, 0)
+    if verifier.answer.prob(module.answer_features(strong, verifier.support.prob(strong), 0.9, None)) >= \
+            verifier.answer.threshold:
+        assert shipped["quoted"] == 1 and shipped["good"] == shipped["answered"]
+    assert strict["answered"] <= shipped["answered"]
+    with pytest.raises(SystemExit, match="test split"):
+        module.fit(argparse.Namespace(records=[path], out=tmp_path / "w.json", l2=1.0, folds=5, precision={}))
+
+
+def test_the_packaged_weights_are_what_the_committed_records_fit_to(tmp_path: Path) -> None:
+    """``train/verifier.py fit`` is deterministic: the recipe in the repo reproduces the shipped file."""
+    import argparse
+
+    root = Path(__file__).resolve().parents[2]
+    module = _train_module()
     shipped = json.loads(PACKAGED.read_text(encoding="utf-8"))
     out = tmp_path / "verifier.json"
-    names = [str(p.relative_to(root)) for p in records]
-    assert names == shipped["trained_on"]["records"]
+    names = shipped["trained_on"]["records"]
+    assert names and all((root / n).is_file() and n.startswith("train/data/") for n in names)
     args = argparse.Namespace(records=[Path(n) for n in names], out=out, l2=shipped["trained_on"]["l2"],
                               folds=shipped["trained_on"]["folds"],
                               precision=shipped["trained_on"]["target_precision"])
