@@ -36,6 +36,7 @@ SQUAD = SHARED / "eval" / "squad2-dev"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from qa.cores import cpu_flags  # noqa: E402
 from qa.embed.loading import Embedder, load_embedder  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
 
@@ -178,6 +179,7 @@ def main() -> int:
 
     report = {
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+                    "cpu_flags": cpu_flags(),
                     "loadavg_before": [round(x, 2) for x in load_before],
                     "loadavg_after": [round(x, 2) for x in load_after]},
         "corpus": {"cables": n_docs, "paragraphs": len(paragraphs), "windows": len(all_windows),
@@ -200,7 +202,8 @@ def main() -> int:
         print(f"{v} vs {base}: per-round ratios {min(rounds)}..{max(rounds)} (median {statistics.median(rounds):.2f})"
               + (f"; recall@5 cost {results[v]['recall@5_cost_points']} points"
                  if "recall@5_cost_points" in results[v] else ""))
-    print(f"load average {load_before[0]:.1f} -> {load_after[0]:.1f} on {os.cpu_count()} cores "
+    print(f"CPU {' '.join(cpu_flags())}; load average {load_before[0]:.1f} -> {load_after[0]:.1f} "
+          f"on {os.cpu_count()} cores "
           "(above ~2.5 means other processes shared the CPU; compare ratios, not absolute rates)")
     print(f"wrote {args.out}")
     return 0

@@ -83,6 +83,8 @@ class Searcher:
         self._lock = threading.RLock()
         self._origins_cache: list[str] = []
         self._origins_at = -1  # the store generation the cached origins were read at
+        # one search embeds its query once, though the main, period and tag rankings each ask for it
+        self._query_vectors: dict[str, Any] = {}
 
     @classmethod
     def open(cls, settings: Settings, embedder: Any = None) -> Searcher:
@@ -241,7 +243,11 @@ class Searcher:
 
     def dense(self, query: str, n: int, filters: Filters | None = None) -> list[tuple[int, float]]:
         """Dense ranking: (paragraph id, best window cosine), best first."""
-        qvec = self.embedder.encode_query(query)
+        qvec = self._query_vectors.get(query)
+        if qvec is None:
+            if len(self._query_vectors) >= 32:
+                self._query_vectors.clear()
+            qvec = self._query_vectors[query] = self.embedder.encode_query(query)
         allowed = None
         if filters is not None and not filters.is_empty():
             allowed = self.store.vector_ids_matching(filters)

@@ -39,7 +39,7 @@ class ConfidentGenerator(ScriptedGenerator):
 
 def ask(docs, script, embedder, p_yes: float = 0.95, **settings):
     answerer = Answerer(MemoryRetriever(docs, embedder), ConfidentGenerator(script), embedder,
-                        AnswerSettings(verifier="packaged", **settings), checker=ScriptedChecker(p_yes))
+                        AnswerSettings(**{"verifier": "packaged", **settings}), checker=ScriptedChecker(p_yes))
     return answerer.ask(QUESTION)
 
 
@@ -69,10 +69,29 @@ def test_an_unrelated_claim_is_not_backed(seed, real_embedder):  # noqa: F811
         return f"The weather in Phnom Penh was pleasant during the conference [{n}]."
 
     answer = ask([seed], script, real_embedder)
-    assert answer.abstained and answer.sentences[0].supported is False
+    assert "weather" not in answer.answer
+    assert answer.abstained or answer.diagnostics.get("extracted")  # refused, or a quote of the paragraph
+    if not answer.abstained:
+        quote = answer.sentences[0]
+        assert quote.quoted and quote.text in seed.paragraphs[answer.citations[0].paragraph - 1].text
 
 
 def test_a_doubtful_check_model_turns_the_answer_down(seed, real_embedder):  # noqa: F811
     """The answer score weighs the check model: the same supported sentence, P(Yes) 0.01."""
     answer = ask([seed], cite_123, real_embedder, p_yes=0.01)
     assert answer.abstained and "verifier doubts" in answer.diagnostics["abstain_reason"]
+
+
+@pytest.mark.parametrize("says", ["answers", "abstains"])
+def test_collect_mode_records_the_quotes_signals_and_answers_no_quote(seed, real_embedder, says):  # noqa: F811
+    """Collecting for training: the quotes the pipeline would fall back to are recorded with their
+    signals whatever the model said, and none is given as the answer."""
+    from qa.answer.pipeline import ABSTAIN
+
+    answer = ask([seed], cite_123 if says == "answers" else (lambda messages: ABSTAIN), real_embedder,
+                 verifier="collect")
+    quotes = answer.diagnostics["verifier"]["quotes"]
+    assert quotes and all({"doc_id", "paragraph", "sentence"} <= set(q) for q in quotes)
+    assert any("pair" in q and "check_yes" in q["answer"] for q in quotes)
+    assert not answer.diagnostics.get("extracted")
+    assert answer.abstained is (says == "abstains")

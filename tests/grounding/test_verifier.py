@@ -142,7 +142,8 @@ def test_report_tallies_held_out_records_and_falls_back_to_quotes(tmp_path: Path
         assert shipped["quoted"] == 1 and shipped["good"] == shipped["answered"]
     assert strict["answered"] <= shipped["answered"]
     with pytest.raises(SystemExit, match="test split"):
-        module.fit(argparse.Namespace(records=[path], out=tmp_path / "w.json", l2=1.0, folds=5, precision={}))
+        module.fit(argparse.Namespace(records=[path], out=tmp_path / "w.json", l2=1.0, folds=5, precision={},
+                                      min_support=0.5))
 
 
 def test_the_packaged_weights_are_what_the_committed_records_fit_to(tmp_path: Path) -> None:
@@ -157,7 +158,8 @@ def test_the_packaged_weights_are_what_the_committed_records_fit_to(tmp_path: Pa
     assert names and all((root / n).is_file() and n.startswith("train/data/") for n in names)
     args = argparse.Namespace(records=[Path(n) for n in names], out=out, l2=shipped["trained_on"]["l2"],
                               folds=shipped["trained_on"]["folds"],
-                              precision=shipped["trained_on"]["target_precision"])
+                              precision=shipped["trained_on"]["target_precision"],
+                              min_support=shipped["trained_on"]["min_support"])
     import os
 
     cwd = os.getcwd()
