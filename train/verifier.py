@@ -315,9 +315,8 @@ def tally(items: list[dict], heads: dict[int, Head], t_support: float, t_answer:
         if r["source"] == "generated":
             continue  # support-head rows only: no model answer to decide on
         row = out.setdefault(r["source"], {"answerable": 0, "answered": 0, "good": 0, "wrong_unanswerable": 0,
-                                           "unanswerable": 0})
+                                           "unanswerable": 0, "quoted": 0})
         result = outcome(it, heads[qi], t_support, t_answer) if qi in heads else "abstain"
-        row.setdefault("quoted", 0)
         row["quoted"] += result.startswith("quote")
         if r["answerable"]:
             row["answerable"] += 1
@@ -366,20 +365,17 @@ def fit(args: argparse.Namespace) -> None:
     def feasible(c: dict) -> bool:
         return all((c[s]["precision"] or 0) >= args.precision.get(s, 0.0) for s in c if isinstance(c[s], dict))
 
-    def answered(c: dict) -> int:
-        return sum(c[s]["answered"] for s in c if isinstance(c[s], dict))
-
     # a sentence is "backed" only when the calibrated support head finds it more likely supported than
     # not: below that the answer head alone would decide, and an unrelated sentence citing a paragraph
     # that answers the question would pass on the check model's word
     ok = [c for c in curve if feasible(c) and c["support"] >= args.min_support]
     chosen = max(ok or [c for c in curve if c["support"] >= args.min_support],
-                 key=lambda c: (answered(c), -c["support"], -c["answer"]))
+                 key=lambda c: (_answered(c), -c["support"], -c["answer"]))
     print("chosen operating point (out-of-fold, tuning questions):", json.dumps(chosen))
     answer_fit = fit_logistic(ax, ay, args.l2)
     support = head_from(support_fit, SUPPORT_FEATURES, chosen["support"])
     answer = head_from(answer_fit, ANSWER_FEATURES, chosen["answer"])
-    frontier = _frontier(curve, answered)
+    frontier = _frontier(curve)
     out = {"support": support.to_json(), "answer": answer.to_json(),
            "trained_on": {"records": [_shown_path(p) for p in args.records],
                           "questions": len(records), "pairs": int(len(y)), "l2": args.l2, "folds": args.folds,
@@ -393,6 +389,11 @@ def fit(args: argparse.Namespace) -> None:
         print(f"  support>={c['support']:.3f} answer>={c['answer']:.3f}: "
               + "; ".join(f"{k} answered {v['answered']}/{v['answerable']} precision {v['precision']}"
                           for k, v in c.items() if isinstance(v, dict)))
+
+
+def _answered(c: dict) -> int:
+    """Answerable questions answered at one grid point, all sources together."""
+    return sum(c[s]["answered"] for s in c if isinstance(c[s], dict))
 
 
 def _curve(items: list[dict], heads: dict[int, Head]) -> list[dict]:
@@ -420,14 +421,10 @@ def report(args: argparse.Namespace) -> None:
     points = [(verifier.support.threshold, verifier.answer.threshold), *args.at]
     at = [{"support": ts, "answer": ta, **tally(items, heads, ts, ta)} for ts, ta in points]
     curve = _curve(items, heads)
-
-    def answered(c: dict) -> int:
-        return sum(c[s]["answered"] for s in c if isinstance(c[s], dict))
-
     out = {"weights": str(verifier.path), "weights_sha256_12": verifier.digest,
            "records": [_shown_path(p) for p in args.records], "questions": len(records),
            "splits": sorted({str(r.get("split")) for r in records}), "operating_point": at[0], "at": at[1:],
-           "frontier": _frontier(curve, answered), "cpu_flags": cpu_flags()}
+           "frontier": _frontier(curve), "cpu_flags": cpu_flags()}
     for c in at:
         print(f"support>={c['support']:.3f} answer>={c['answer']:.3f}: " + "; ".join(
             f"{k} answered {v['answered']}/{v['answerable']} (quoted {v['quoted']}) precision {v['precision']}, "
@@ -457,7 +454,7 @@ def _oof_answer_heads(x: np.ndarray, y: np.ndarray, group: np.ndarray, folds: in
     return heads
 
 
-def _frontier(curve: list[dict], answered) -> list[dict]:
+def _frontier(curve: list[dict]) -> list[dict]:
     """The precision-coverage frontier: for each number of answers given, the best overall precision."""
     def precision(c: dict) -> float:
         rows = [v for v in c.values() if isinstance(v, dict)]
@@ -466,7 +463,7 @@ def _frontier(curve: list[dict], answered) -> list[dict]:
 
     best: dict[int, dict] = {}
     for c in curve:
-        n = answered(c)
+        n = _answered(c)
         if n not in best or precision(c) > precision(best[n]):
             best[n] = c
     out, top = [], -1.0
@@ -474,7 +471,7 @@ def _frontier(curve: list[dict], answered) -> list[dict]:
         if precision(best[n]) > top:
             out.append(best[n])
             top = precision(best[n])
-    return sorted(out, key=answered)
+    return sorted(out, key=_answered)
 
 
 def main() -> None:
@@ -498,10 +495,10 @@ def main() -> None:
     f.add_argument("--out", type=Path, default=ROOT / "qa" / "data" / "verifier.json")
     f.add_argument("--l2", type=float, default=1.0)
     f.add_argument("--folds", type=int, default=5)
-    # the round-1 rules' own precision on the same tuning questions (cable dev 38 of 47 answers right
-    # and citing gold; squad2-dev train articles 30 of 45): the verifier must be as precise, and answer more
     f.add_argument("--min-support", type=float, default=0.5,
                    help="least support threshold considered (the support head's probability)")
+    # the round-1 rules' own precision on the same tuning questions (cable dev 38 of 47 answers right
+    # and citing gold; squad2-dev train articles 30 of 45): the verifier must be as precise, and answer more
     f.add_argument("--precision", type=json.loads, default={"cables": 0.81, "squad": 0.67},
                    help="least out-of-fold precision per source at the chosen point (JSON)")
     r = sub.add_parser("report", help="the shipped heads on held-out records: operating point and frontier")
