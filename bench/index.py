@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -36,6 +37,35 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def search_latency(searcher: Any, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """p50/p95 search time per mode: random cable subjects as queries, and whole questions as users type
+    them (longer, naming periods: the default period boost adds a ranking for those)."""
+    rows = searcher.store.conn.execute("SELECT title FROM documents WHERE title IS NOT NULL").fetchall()
+    rng = random.Random(0)
+    queries = [r[0].lower() for r in rng.sample(rows, min(args.queries, len(rows)))]
+    questions = [json.loads(line)["question"] for line in args.questions.read_text(encoding="utf-8").splitlines()
+                 if line.strip()] if args.questions.exists() else []
+    latency: dict[str, dict[str, float]] = {}
+    runs = [(mode, mode, queries) for mode in ("hybrid", "dense", "lexical")]
+    if questions:
+        runs.append(("hybrid questions", "hybrid", questions))
+    for name, mode, texts in runs:
+        times = []
+        for q in texts:
+            t = time.perf_counter()
+            searcher.search(q, 10, mode=mode)
+            times.append((time.perf_counter() - t) * 1000)
+        latency[name] = {"p50_ms": round(percentile(times, 50) or 0, 1), "p95_ms": round(percentile(times, 95) or 0, 1),
+                         "queries": len(texts)}
+        print(f"search {name:<16} p50 {latency[name]['p50_ms']:6.1f} ms   p95 {latency[name]['p95_ms']:6.1f} ms")
+    return latency
+
+
+def search_settings(settings: Any) -> dict[str, Any]:
+    s = settings.search
+    return {"period_weight": s.period_weight, "origin_weight": s.origin_weight, "candidates": s.candidates}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cables", type=Path, default=CABLES)
@@ -45,7 +75,11 @@ def main() -> None:
     ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "cables-test.jsonl",
                     help="questions whose search latency is measured too (a JSONL with a question field)")
     ap.add_argument("--out", type=Path, default=Path("bench/results/index.json"))
+    ap.add_argument("--search-only", action="store_true",
+                    help="time search on the index already in --index-dir, without indexing (writes --out)")
     args = ap.parse_args()
+    if args.search_only and args.index_dir is None:
+        ap.error("--search-only needs --index-dir")
     settings = load_settings(None, os.environ, {})
     tmp = None
     if args.index_dir is None:
@@ -64,6 +98,16 @@ def main() -> None:
     t = time.perf_counter()
     embedder = open_embedder(settings)
     load_s = time.perf_counter() - t
+    if args.search_only:
+        searcher = open_searcher(settings, embedder)
+        latency = search_latency(searcher, args)
+        result = {"cpu_flags": cpu_flags(), "search": latency, "index_dir": str(args.index_dir),
+                  "settings": search_settings(settings), "load_average": os.getloadavg()[0]}
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2))
+        print(f"CPU {' '.join(cpu_flags())}; wrote {args.out}")
+        searcher.close()
+        return
     t = time.perf_counter()
     summary = open_indexer(settings, embedder).run([src])
     index_s = time.perf_counter() - t
@@ -78,26 +122,7 @@ def main() -> None:
     )
 
     searcher = open_searcher(settings, embedder)
-    rows = searcher.store.conn.execute("SELECT title FROM documents WHERE title IS NOT NULL").fetchall()
-    rng = random.Random(0)
-    queries = [r[0].lower() for r in rng.sample(rows, min(args.queries, len(rows)))]
-    # cable subjects as queries, and whole questions as users type them (longer, naming periods:
-    # the default period boost adds a ranking for those)
-    questions = [json.loads(line)["question"] for line in args.questions.read_text(encoding="utf-8").splitlines()
-                 if line.strip()] if args.questions.exists() else []
-    latency: dict[str, dict[str, float]] = {}
-    runs = [(mode, mode, queries) for mode in ("hybrid", "dense", "lexical")]
-    if questions:
-        runs.append(("hybrid questions", "hybrid", questions))
-    for name, mode, texts in runs:
-        times = []
-        for q in texts:
-            t = time.perf_counter()
-            searcher.search(q, 10, mode=mode)
-            times.append((time.perf_counter() - t) * 1000)
-        latency[name] = {"p50_ms": round(percentile(times, 50) or 0, 1), "p95_ms": round(percentile(times, 95) or 0, 1),
-                         "queries": len(texts)}
-        print(f"search {name:<16} p50 {latency[name]['p50_ms']:6.1f} ms   p95 {latency[name]['p95_ms']:6.1f} ms")
+    latency = search_latency(searcher, args)
     result = {
         "documents": summary.totals["documents"],
         "paragraphs": paragraphs,
@@ -113,7 +138,7 @@ def main() -> None:
         "embedder": embedder.name,
         "index_mb": round(size_mb, 1),
         "search": latency,
-        "settings": {"period_weight": settings.search.period_weight, "origin_weight": settings.search.origin_weight},
+        "settings": search_settings(settings),
         "peak_rss_mb": round(rss_mb()),
         "load_average": os.getloadavg()[0],
     }

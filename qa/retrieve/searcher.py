@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "dense", "lexical"]
 MIN_DOCUMENTS_FOR_SHARE = 20  # below this, how many documents use a term says little about the term
+MIN_PARAGRAPHS_FOR_SHARE = 500  # below this, full-text queries are cheap and every term is kept
 
 
 class Retriever(Protocol):
@@ -85,6 +86,9 @@ class Searcher:
         self._origins_at = -1  # the store generation the cached origins were read at
         # one search embeds its query once, though the main, period and tag rankings each ask for it
         self._query_vectors: dict[str, Any] = {}
+        # paragraphs using each query term ("" holds all paragraphs), as of a store generation
+        self._term_counts: dict[str, int] = {}
+        self._term_counts_at = -1
 
     @classmethod
     def open(cls, settings: Settings, embedder: Any = None) -> Searcher:
@@ -170,14 +174,14 @@ class Searcher:
 
     def _fused(self, query: str, k: int, filters: Filters | None, mode: Mode) -> list[Ranked]:
         n = max(self.settings.candidates, k)
+        contexts = self._contexts(query, filters) if mode == "hybrid" else []
         dense: list[tuple[int, float]] = []
-        lexical: list[int] = []
         if mode in ("hybrid", "dense"):
             dense = self.dense(query, n, filters)
+        lexical_lists: list[list[int]] = [[] for _ in range(1 + len(contexts))]
         if mode in ("hybrid", "lexical"):
-            terms = parse_query(query).terms
-            if terms:
-                lexical = [pid for pid, _ in self.store.lexical(fts_any(terms), n, filters)]
+            lexical_lists = self._lexical(query, n, filters, [subset for subset, _ in contexts])
+        lexical = lexical_lists[0]
         cos = dict(dense)
         weights = [
             ([pid for pid, _ in dense], self.settings.dense_weight if mode != "lexical" else 0.0),
@@ -190,32 +194,62 @@ class Searcher:
                 tagged = self._tagged(query, n, filters, dense, lexical)
                 if tagged:
                     weights.append((tagged, self.settings.tag_weight))
-            weights += self._in_context(query, n, filters)
+            for (subset, weight), within in zip(contexts, lexical_lists[1:], strict=True):
+                ids = self._within(query, n, subset, within)
+                if ids:
+                    weights.append((ids, weight))
         return [Ranked(pid, score, cos.get(pid)) for pid, score in rrf(weights, self.settings.rrf_k)]
 
-    def _in_context(self, query: str, n: int, filters: Filters | None) -> list[tuple[list[int], float]]:
+    def _contexts(self, query: str, filters: Filters | None) -> list[tuple[Filters, float]]:
         """Soft boosts for the place and time a question names ("the embassy in Madrid", "in November
-        2009"): for each, a ranking of the paragraphs of cables from that origin or dated in that period
-        (dense and BM25 within them, fused), added to RRF with its weight. Never a filter: the other
-        cables stay in the two main rankings. A field the user already filters on is left alone."""
+        2009"): for each, the filters of cables from that origin or dated in that period, with the weight
+        in RRF of a ranking inside them. Never a filter: the other cables stay in the two main rankings.
+        A field the user already filters on is left alone."""
         period_w, origin_w = self.settings.period_weight, self.settings.origin_weight
         if not (period_w or origin_w):
             return []
         base = filters or Filters()
         ctx = question_context(query, self._origins() if origin_w and not base.origin else [])
-        out: list[tuple[list[int], float]] = []
+        out: list[tuple[Filters, float]] = []
         if period_w and (ctx.since or ctx.until) and not (base.since or base.until):
-            out.append((self._within(query, n, replace(base, since=ctx.since, until=ctx.until)), period_w))
+            out.append((replace(base, since=ctx.since, until=ctx.until), period_w))
         if origin_w and ctx.origin and not base.origin:
-            out.append((self._within(query, n, replace(base, origin=ctx.origin)), origin_w))
-        return [(ids, w) for ids, w in out if ids]
+            out.append((replace(base, origin=ctx.origin), origin_w))
+        return out
 
-    def _within(self, query: str, n: int, filters: Filters) -> list[int]:
-        """Dense and BM25 rankings inside ``filters``, fused (equal weights)."""
+    def _within(self, query: str, n: int, filters: Filters, lexical: list[int]) -> list[int]:
+        """The dense ranking inside ``filters`` fused (equal weights) with ``lexical``, the BM25 ranking
+        inside them."""
         dense = [pid for pid, _ in self.dense(query, n, filters)]
-        terms = parse_query(query).terms
-        lexical = [pid for pid, _ in self.store.lexical(fts_any(terms), n, filters)] if terms else []
         return [pid for pid, _ in rrf([(dense, 1.0), (lexical, 1.0)], self.settings.rrf_k)][:n]
+
+    def _lexical(self, query: str, n: int, filters: Filters | None, narrower: list[Filters]) -> list[list[int]]:
+        """BM25 rankings of ``query``'s terms: under ``filters``, then within each of ``narrower``."""
+        terms = self._lexical_terms(parse_query(query).terms)
+        if not terms:
+            return [[] for _ in range(1 + len(narrower))]
+        rankings = self.store.lexical_rankings(fts_any(terms), n, filters, narrower)
+        return [[pid for pid, _ in ranking] for ranking in rankings]
+
+    def _lexical_terms(self, terms: list[str]) -> list[str]:
+        """The terms the BM25 query uses: those in at most ``lexical_max_share`` of the paragraphs (the
+        rarest one when none is). A term in most paragraphs adds little to BM25 (its IDF is near 0, and
+        FTS5 floors it above half) but makes the query score most of the corpus, which is what a
+        full-text query costs."""
+        share = self.settings.lexical_max_share
+        if share >= 1.0 or len(terms) < 2:
+            return terms
+        if self._term_counts_at != self.generation:
+            self._term_counts = {"": self.store.counts()["paragraphs"]}
+            self._term_counts_at = self.generation
+        total = self._term_counts[""]
+        if total < MIN_PARAGRAPHS_FOR_SHARE:
+            return terms
+        for term in terms:
+            if term not in self._term_counts:
+                self._term_counts[term] = self.store.paragraphs_matching(fts_any([term]))
+        kept = [t for t in terms if self._term_counts[t] <= share * total]
+        return kept or [min(terms, key=self._term_counts.__getitem__)]
 
     def _origins(self) -> list[str]:
         """The origins in the index (cached until the index changes)."""

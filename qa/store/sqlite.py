@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -269,19 +269,53 @@ class Store(VectorRows, RefQueries, CountQueries):
 
     def lexical(self, match: str, limit: int, filters: Filters | None = None) -> list[tuple[int, float]]:
         """BM25 ranking over the FTS5 table: (paragraph id, bm25 score; lower is better)."""
+        return self.lexical_rankings(match, limit, filters)[0]
+
+    def lexical_rankings(self, match: str, limit: int, filters: Filters | None = None,
+                         narrower: Sequence[Filters] = ()) -> list[list[tuple[int, float]]]:
+        """BM25 rankings for one FTS5 query, scored in one pass: the first under ``filters``, then one per
+        filter set in ``narrower`` (each the first ranking's matches within that set, in the same order).
+
+        Scoring every matching row is what a full-text query costs (the OR of a question's words matches
+        a large share of the paragraphs), so a question's period ranking reuses the scores of its main
+        ranking rather than scoring the corpus again; the result is the same as separate queries."""
         where, args = filter_clause(filters)
-        sql = (
-            "SELECT f.rowid, bm25(paragraphs_fts) AS s FROM paragraphs_fts f"
+        scored = (
+            "SELECT f.rowid AS id, bm25(paragraphs_fts) AS s FROM paragraphs_fts f"
             + (" JOIN paragraphs p ON p.id = f.rowid JOIN documents d ON d.id = p.doc" if where else "")
             + " WHERE paragraphs_fts MATCH ?"
             + (f" AND {where}" if where else "")
-            + " ORDER BY s LIMIT ?"
         )
+        params: list[Any] = [match, *args]
+        if narrower:
+            parts = ["SELECT 0, id, s FROM (SELECT id, s FROM m ORDER BY s LIMIT ?)"]
+            params.append(limit)
+            for i, subset in enumerate(narrower, start=1):
+                sub_where, sub_args = filter_clause(subset)
+                inside = (" WHERE id IN (SELECT p.id FROM paragraphs p JOIN documents d ON d.id = p.doc"
+                          f" WHERE {sub_where})") if sub_where else ""
+                parts.append(f"SELECT {i}, id, s FROM (SELECT id, s FROM m{inside} ORDER BY s LIMIT ?)")
+                params += [*sub_args, limit]
+            sql = f"WITH m AS MATERIALIZED ({scored}) " + " UNION ALL ".join(parts)
+        else:
+            sql = f"SELECT 0, id, s FROM ({scored}) ORDER BY s LIMIT ?"
+            params.append(limit)
+        out: list[list[tuple[int, float]]] = [[] for _ in range(1 + len(narrower))]
         try:
-            return [(r[0], r[1]) for r in self.conn.execute(sql, [match, *args, limit])]
+            for part, pid, score in self.conn.execute(sql, params):
+                out[part].append((pid, score))
         except sqlite3.OperationalError as exc:  # a query FTS5 cannot parse finds nothing, not a crash
             log.info("full-text query %r failed: %s", match, exc)
-            return []
+        return out
+
+    def paragraphs_matching(self, match: str) -> int:
+        """How many paragraphs match the FTS5 query ``match`` (0 when FTS5 cannot parse it)."""
+        try:
+            return int(self.conn.execute("SELECT count(*) FROM paragraphs_fts WHERE paragraphs_fts MATCH ?",
+                                         (match,)).fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            log.info("full-text query %r failed: %s", match, exc)
+            return 0
 
     def documents_matching(self, match: str) -> tuple[int, int]:
         """(documents with a paragraph matching the FTS5 query ``match``, documents in all); a query

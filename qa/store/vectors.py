@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +110,23 @@ def search(
     q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
     if index.ntotal == 0 or k <= 0:
         return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+    with _one_thread():
+        return _search(index, q, k, allowed)
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """FAISS parallelises a search over its queries; for one query its OpenMP threads only wait on each
+    other (on 2 cores a flat search of 68k vectors took 21 ms with 2 threads, 4.5 ms with 1)."""
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
+def _search(index: faiss.Index, q: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     if allowed is None:
         scores, ids = index.search(q, k)
     else:
