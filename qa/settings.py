@@ -74,11 +74,12 @@ class SearchSettings:
     rrf_k: int = field(default=60, metadata={"help": "reciprocal-rank-fusion constant"})
     candidates: int = field(default=100, metadata={"min": 1, "help": "candidates taken from each ranker"})
     lexical_max_share: float = field(
-        default=1.0,
+        default=0.1,
         metadata={"min": 0.0, "max": 1.0,
                   "help": "BM25 leaves out query terms found in more than this share of the paragraphs (the "
                           "rarest term is always kept): faster, as such terms make it score most of the corpus; "
-                          "1 keeps every term"},
+                          "1 keeps every term (0.1, chosen on the dev set, kept recall@5 and MRR@10 within 0.01 on "
+                          "the held-out test set)"},
     )
     period_weight: float = field(
         default=0.5,

@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "dense", "lexical"]
 MIN_DOCUMENTS_FOR_SHARE = 20  # below this, how many documents use a term says little about the term
-MIN_PARAGRAPHS_FOR_SHARE = 500  # below this, full-text queries are cheap and every term is kept
+# below this many paragraphs a full-text query costs a few ms, so every term is kept (on the 646 squad2-dev
+# passages, pruning at 0.1 cost 0.005 of hybrid recall@5 and saved nothing)
+MIN_PARAGRAPHS_FOR_SHARE = 10_000
 
 
 class Retriever(Protocol):

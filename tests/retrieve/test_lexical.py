@@ -10,9 +10,10 @@ import pytest
 from conftest import CABLES, needs_shared
 from fakes import HashEmbedder
 
+import qa.retrieve.searcher as searcher_module
 from qa.indexing import Indexer
 from qa.retrieve.query import fts_any
-from qa.retrieve.searcher import MIN_PARAGRAPHS_FOR_SHARE, Searcher
+from qa.retrieve.searcher import Searcher
 from qa.settings import Settings, load_settings
 from qa.types import Filters
 
@@ -56,18 +57,22 @@ def test_one_pass_gives_the_same_rankings_as_separate_queries(ankara: Settings) 
 
 
 @needs_shared()
-def test_terms_in_most_paragraphs_are_left_out_of_bm25(ankara: Settings) -> None:
+def test_terms_in_most_paragraphs_are_left_out_of_bm25(ankara: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     searcher = Searcher.open(ankara, embedder=HashEmbedder())
     try:
         total = searcher.store.counts()["paragraphs"]
-        assert total >= MIN_PARAGRAPHS_FOR_SHARE  # else every term is kept and the test says nothing
+        monkeypatch.setattr(searcher.settings, "lexical_max_share", 0.0)
+        assert searcher._lexical_terms(QUESTION_TERMS) == QUESTION_TERMS  # a small index keeps every term
+        # the pruning itself, as on a corpus past the size where it pays (the 6,712 cables: 56,728 paragraphs)
+        monkeypatch.setattr(searcher_module, "MIN_PARAGRAPHS_FOR_SHARE", total)
+        monkeypatch.setattr(searcher.settings, "lexical_max_share", 1.0)
         shares = {t: searcher.store.paragraphs_matching(fts_any([t])) / total for t in QUESTION_TERMS}
-        assert searcher._lexical_terms(QUESTION_TERMS) == QUESTION_TERMS  # default: every term
+        assert searcher._lexical_terms(QUESTION_TERMS) == QUESTION_TERMS  # share 1: every term
         cut = sorted(shares.values())[len(shares) // 2]
-        searcher.settings.lexical_max_share = cut
+        monkeypatch.setattr(searcher.settings, "lexical_max_share", cut)
         kept = searcher._lexical_terms(QUESTION_TERMS)
         assert kept == [t for t in QUESTION_TERMS if shares[t] <= cut] and 0 < len(kept) < len(QUESTION_TERMS)
-        searcher.settings.lexical_max_share = 0.0  # none qualifies: the rarest term alone
+        monkeypatch.setattr(searcher.settings, "lexical_max_share", 0.0)  # none qualifies: the rarest term alone
         assert searcher._lexical_terms(QUESTION_TERMS) == [min(QUESTION_TERMS, key=shares.__getitem__)]
         # and the search itself uses the kept terms: lexical mode then finds what the rarest term finds
         rarest = searcher.store.lexical(fts_any([min(QUESTION_TERMS, key=shares.__getitem__)]), 10)
