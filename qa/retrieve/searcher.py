@@ -241,8 +241,8 @@ class Searcher:
         share = self.settings.lexical_max_share
         if share >= 1.0 or len(terms) < 2:
             return terms
-        if self._term_counts_at != self.generation:
-            self._term_counts = {"": self.store.counts()["paragraphs"]}
+        if self._term_counts_at != self.generation or len(self._term_counts) > 50_000:
+            self._term_counts = {"": self.store.paragraph_count()}
             self._term_counts_at = self.generation
         total = self._term_counts[""]
         if total < MIN_PARAGRAPHS_FOR_SHARE:

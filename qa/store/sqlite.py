@@ -308,6 +308,9 @@ class Store(VectorRows, RefQueries, CountQueries):
             log.info("full-text query %r failed: %s", match, exc)
         return out
 
+    def paragraph_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM paragraphs").fetchone()[0])
+
     def paragraphs_matching(self, match: str) -> int:
         """How many paragraphs match the FTS5 query ``match`` (0 when FTS5 cannot parse it)."""
         try:
