@@ -235,9 +235,9 @@ class Searcher:
 
     def _lexical_terms(self, terms: list[str]) -> list[str]:
         """The terms the BM25 query uses: those in at most ``lexical_max_share`` of the paragraphs (the
-        rarest one when none is). A term in most paragraphs adds little to BM25 (its IDF is near 0, and
-        FTS5 floors it above half) but makes the query score most of the corpus, which is what a
-        full-text query costs."""
+        rarest one when none is). A term in many paragraphs adds little to BM25 (its IDF is small, and
+        FTS5 makes it almost 0 past half the paragraphs) but makes the query score most of the corpus,
+        which is what a full-text query costs."""
         share = self.settings.lexical_max_share
         if share >= 1.0 or len(terms) < 2:
             return terms
