@@ -33,6 +33,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from index_folder import index_folder  # noqa: E402
 
+from qa.cores import cpu_flags  # noqa: E402
 from qa.evaluation.dataset import load_dataset  # noqa: E402
 from qa.evaluation.metrics import containment, percentile  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
@@ -180,6 +181,7 @@ def main() -> None:
         **({"unanswerable": summarize(u)} if (u := [r for r in rows if r["set"] == "unanswerable"]) else {}),
         "rows": rows,
         "load_average": os.getloadavg(),
+        "cpu_flags": cpu_flags(),
     }
     for name in ("seed", "cables", "all"):
         s = result[name]
@@ -190,7 +192,7 @@ def main() -> None:
                   f"total p50 {total['p50'] / 1000:.2f} s; speed ratio p50 {s.get('speed_ratio', {}).get('p50')}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
-    print(f"wrote {args.out}")
+    print(f"CPU {' '.join(cpu_flags())}; wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from index_folder import index_folder  # noqa: E402
 from squad_split import sample, split_questions  # noqa: E402
 
+from qa.cores import cpu_flags  # noqa: E402
 from qa.evaluation.metrics import containment, percentile  # noqa: E402
 from qa.settings import describe, load_settings  # noqa: E402
 from qa.store.folder import IndexFolder  # noqa: E402
@@ -127,6 +128,7 @@ def main() -> None:
     answerer = open_answerer(settings, open_searcher(settings, embedder))
     answerer.warm_up()
     records_path.parent.mkdir(parents=True, exist_ok=True)
+    resumed = len(done)
     with records_path.open("a", encoding="utf-8") as sink:
         for i, question in enumerate(questions, 1):
             if question.id in done:
@@ -143,7 +145,9 @@ def main() -> None:
                   f"{question.question[:60]!r} -> {row['answer'][:80]!r}", flush=True)
     records = [done[q.id] for q in questions if q.id in done]
     result = {"sample": {"n_each": args.n, "seed": args.seed, "split": args.split}, "model": answerer.generator.name,
-              "settings": describe(settings)["answer"], **report(records)}
+              "settings": describe(settings)["answer"], "cpu_flags": cpu_flags(),
+              # with --resume, the earlier records may come from another machine: their CPU is not known here
+              "resumed_records": resumed, **report(records)}
     print(json.dumps({k: v for k, v in result.items() if k != "settings"}, indent=2))
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     print(f"wrote {args.out} and {records_path}")
