@@ -63,7 +63,8 @@ def search_latency(searcher: Any, args: argparse.Namespace) -> dict[str, dict[st
 
 def search_settings(settings: Any) -> dict[str, Any]:
     s = settings.search
-    return {"period_weight": s.period_weight, "origin_weight": s.origin_weight, "candidates": s.candidates}
+    return {"period_weight": s.period_weight, "origin_weight": s.origin_weight, "candidates": s.candidates,
+            "lexical_max_share": s.lexical_max_share}
 
 
 def main() -> None:
