@@ -170,6 +170,19 @@ class AnswerSettings:
     min_extract_prob: float = field(
         default=0.9, metadata={"help": "'Yes' probability the check needs before a sentence is quoted"}
     )
+    check_probe: str = field(
+        default="off",
+        metadata={"help": "what the check reads: 'off' (the model's P(Yes)), 'packaged' (a linear probe of the "
+                          "check model's hidden state, qa/data/check_probe.npz) or a path to probe weights of "
+                          "your own (train/probe.py fit); with a probe, min_check_probe and min_extract_probe "
+                          "are its thresholds"},
+    )
+    min_check_probe: float = field(
+        default=0.5, metadata={"help": "with a probe: abstain when it gives the cited text less than this"}
+    )
+    min_extract_probe: float = field(
+        default=0.5, metadata={"help": "with a probe: what it must give a sentence before it is quoted"}
+    )
     guard: bool = field(
         default=True,
         metadata={"help": "also ask the model whether a retrieved document that is not a cable (a text file, an "

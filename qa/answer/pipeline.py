@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -33,6 +34,7 @@ from qa.grounding.checks import (
     InstructionGuard,
     SentenceContext,
     answer_problem,
+    check_window,
     evidence_span,
     quote_problem,
     sentence_verdict,
@@ -41,6 +43,7 @@ from qa.grounding.checks import (
 from qa.grounding.citations import parse_answer
 from qa.grounding.cited_documents import CitedDocuments
 from qa.grounding.instructions import visible_sentences
+from qa.grounding.probe import Probe
 from qa.prompts.templates import (
     ABSTAIN,
     CheckPrompts,
@@ -139,7 +142,12 @@ class Answerer:
         if self.checker is not None and check_prompts is None:
             check_prompts = load_check_prompts(folder=folder) if folder else load_check_prompts()
         self.check_prompts = check_prompts
-        self.check_model = CheckModel(self.checker, check_prompts) if self.checker is not None else None
+        probe = None if settings.check_probe.strip() == "off" else Probe.load(
+            None if settings.check_probe.strip() == "packaged" else Path(settings.check_probe))
+        self.check_model = CheckModel(self.checker, check_prompts, probe) if self.checker is not None else None
+        probing = self.check_model is not None and self.check_model.probe is not None
+        self.min_check = settings.min_check_probe if probing else settings.min_check_prob
+        self.min_extract = settings.min_extract_probe if probing else settings.min_extract_prob
         self.guard = None
         if guard is not None and settings.guard:
             self.guard = InstructionGuard(guard, load_check_prompts("guard", folder) if folder
@@ -313,11 +321,16 @@ class Answerer:
         if problem:
             return abstain(problem)
         if self.check_model is not None:
+            run.diagnostics["checked"] = {"text": " ".join(s.text for s in accepted),
+                                          "citations": [c.label for s in accepted for c in s.citations]}
             started = time.perf_counter()
-            p_yes = self.check_model.p_yes_for_answer(accepted[0], run.shown, run.question, cache)
+            hit, window = self.check_model.answer_window(accepted[0], run.shown, cache)
+            yes, probe = self.check_model.scores(hit, window, run.question)
+            p_yes = yes if probe is None else probe
             run.timings["check_ms"] = round(1000 * (time.perf_counter() - started), 1)
             run.diagnostics["check_yes"] = round(p_yes, 4)
-            if p_yes < self.settings.min_check_prob:
+            run.diagnostics["checked"].update(yes=round(yes, 4), probe=None if probe is None else round(probe, 4))
+            if p_yes < self.min_check:
                 return abstain(f"the check model doubts the passage answers this ({p_yes:.2f})")
         return self._given(run, sentences, parsed.dropped, raw)
 
@@ -364,12 +377,18 @@ class Answerer:
                 if p_quote < self.learned.min_answer:
                     continue
                 return self._quoted(run, hit, sentence, raw)
+            # every candidate is recorded, so that thresholds can be chosen from one evaluation run
+            tried = {"doc_id": hit.doc_id, "paragraph": hit.paragraph, "sentence": sentence}
+            run.diagnostics.setdefault("extract_candidates", []).append(tried)
             if quote_problem(run.question, hit, sentence, run.documents):
+                tried["problem"] = True
                 continue
-            window = " ".join(sentences[max(0, j - 1):j + 2])
-            p_yes = self.check_model.p_yes(hit, window, run.question)
-            run.diagnostics["extract_yes"] = round(p_yes, 4)
-            if p_yes < self.settings.min_extract_prob:
+            window = check_window(sentences, j)
+            yes, probe = self.check_model.scores(hit, window, run.question)
+            p_yes = yes if probe is None else probe
+            run.diagnostics["extract_yes"] = tried["score"] = round(p_yes, 4)
+            tried.update(yes=round(yes, 4), probe=None if probe is None else round(probe, 4))
+            if p_yes < self.min_extract:
                 continue
             return self._quoted(run, hit, sentence, raw)
         return None

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.grounding.checks import CheckModel, Passage, evidence_span, source_line
+from qa.grounding.checks import CheckModel, Passage, check_window, evidence_span, source_line
 from qa.grounding.citations import parse_answer
 from qa.grounding.cited_documents import CitedDocuments
 from qa.grounding.instructions import looks_like_instructions, visible_sentences
@@ -146,7 +146,7 @@ class LearnedCheck:
             sentences = visible_sentences(hit.text)
             vectors = np.asarray(encoder.encode([sentence, *sentences]), dtype=np.float32)
             best = int(np.argmax(vectors[1:] @ vectors[0])) if sentences else 0
-            window = " ".join(sentences[max(0, best - 1):best + 2]) or hit.text
+            window = check_window(sentences, best) or hit.text
             check_yes = self.check_model.p_yes(hit, window, question)
         features = answer_features(pair, support, check_yes, abstain_prob)
         p = self.verifier.answer.prob(features) if self.verifier else 1.0

@@ -46,6 +46,9 @@ def _cited(value: Any) -> dict[str, Any]:
     return {k: value[k] for k in ("doc_id", "paragraph", "text") if k in value}
 
 
+KEPT_DIAGNOSTICS = ("abstain_reason", "checked", "check_yes", "extract_candidates", "extracted", "track_prob")
+
+
 @dataclass
 class AnswerRecord:
     """What the answerer said, reduced to what the metrics and the report read."""
@@ -55,6 +58,9 @@ class AnswerRecord:
     citations: list[CitedParagraph] = field(default_factory=list)
     sentences: list[AnswerSentence] = field(default_factory=list)
     model: str = ""
+    # the gates' scores and what they were applied to (``KEPT_DIAGNOSTICS``): enough to replay the
+    # pipeline's last decisions at other thresholds (``bench/replay_thresholds.py``)
+    diagnostics: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -96,6 +102,7 @@ class Record:
                 citations=[CitedParagraph(**_cited(c)) for c in answer.get("citations", [])],
                 sentences=[AnswerSentence.from_json(s) for s in answer.get("sentences", [])],
                 model=answer.get("model", ""),
+                diagnostics=dict(answer.get("diagnostics", {})),
             ),
             timings=dict(data.get("timings", {})),
             fingerprint=data.get("fingerprint", ""),
@@ -115,6 +122,7 @@ def make_record(
             sentences=[AnswerSentence(s.text, [CitedParagraph(c.doc_id, c.paragraph) for c in s.citations],
                                       s.supported) for s in answer.sentences],
             model=answer.model,
+            diagnostics={k: answer.diagnostics[k] for k in KEPT_DIAGNOSTICS if k in answer.diagnostics},
         )
     return Record(
         id=question.id,

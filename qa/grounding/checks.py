@@ -22,6 +22,7 @@ import numpy as np
 from qa.grounding.citations import ParsedSentence, resolve
 from qa.grounding.cited_documents import CitedDocuments
 from qa.grounding.instructions import looks_like_instructions, visible, visible_sentences
+from qa.grounding.probe import Probe
 from qa.grounding.support import Encoder, check_sentence, expects_number, year_conflict
 from qa.prompts.templates import YES, CheckPrompts, check_messages, check_prefix
 from qa.settings import AnswerSettings
@@ -128,6 +129,20 @@ def quote_problem(question: str, hit: Hit, sentence: str, documents: CitedDocume
     return year_conflict(question, sentence) or bool(documents.terms_missing(question, [hit], [source_line(hit)]))
 
 
+CHECK_WORDS = 250  # a window's cap: some paragraphs are one unpunctuated "sentence" of 1,000 words
+
+
+def check_window(sentences: Sequence[str], best: int) -> str:
+    """What the check model reads: sentence ``best`` with its neighbours, within ``CHECK_WORDS``
+    words (the neighbours go first, then the sentence's own tail)."""
+    if not sentences:
+        return ""
+    window = " ".join(sentences[max(0, best - 1):best + 2])
+    if len(window.split()) > CHECK_WORDS:
+        window = " ".join(sentences[best].split()[:CHECK_WORDS])
+    return window
+
+
 class Chooser(Protocol):
     """A model that scores choices for its reply (``LlamaGenerator.choose``)."""
 
@@ -135,30 +150,49 @@ class Chooser(Protocol):
 
 
 class CheckModel:
-    """Asks a model whether a text answers a question at all, as P(Yes).
+    """Asks a model whether a text answers a question at all, as P(Yes), or with a ``probe`` as the
+    probe's reading of the model's hidden state at the start of its reply (``qa.grounding.probe``).
 
     The answering model, shown a question that changes one detail of a passage, answers it anyway;
     asked separately whether the text answers the question, it often says no. It sees three
     sentences of a paragraph: the one closest to the answer (or the quoted one) and its neighbours.
     """
 
-    def __init__(self, model: Chooser, prompts: CheckPrompts) -> None:
+    def __init__(self, model: Chooser, prompts: CheckPrompts, probe: Probe | None = None) -> None:
         self.model = model
         self.prompts = prompts
+        # a model that cannot show its hidden state (a server) is asked for P(Yes)
+        self.probe = probe if hasattr(model, "choose_with_state") else None
+        if probe is not None and self.probe is None:
+            log.warning("the check model cannot show its hidden state; using its P(Yes), not the probe")
+
+    def scores(self, hit: Hit, window: str, question: str) -> tuple[float, float | None]:
+        """(P(Yes), the probe's P(the window answers)); the second is None without a probe."""
+        messages = check_messages(self.prompts, source_line(hit), window, question)
+        if self.probe is not None:
+            probs, state = self.model.choose_with_state(messages, [YES, "No"])  # type: ignore[attr-defined]
+            return probs[YES], self.probe.prob(state)
+        return self.model.choose(messages, [YES, "No"])[YES], None
 
     def p_yes(self, hit: Hit, window: str, question: str) -> float:
-        messages = check_messages(self.prompts, source_line(hit), window, question)
-        return self.model.choose(messages, [YES, "No"])[YES]
+        """What the check says: the probe's P(the window answers) when there is a probe, else P(Yes)."""
+        yes, probe = self.scores(hit, window, question)
+        return yes if probe is None else probe
 
-    def p_yes_for_answer(self, sentence: Sentence, shown: Sequence[Passage], question: str,
-                         encoder: Encoder) -> float:
-        """P(Yes) for the window of the sentence's first cited paragraph around its evidence."""
+    @staticmethod
+    def answer_window(sentence: Sentence, shown: Sequence[Passage], encoder: Encoder) -> tuple[Hit, str]:
+        """The sentence's first cited paragraph and its window around the sentence's evidence."""
         first = sentence.citations[0]
         hit = next(h for h, _ in shown if h.label == first.label)
         sentences = visible_sentences(hit.text)  # a shown passage has passed the screening
         vectors = np.asarray(encoder.encode([sentence.text, *sentences]), dtype=np.float32)
         best = int(np.argmax(vectors[1:] @ vectors[0])) if sentences else 0
-        window = " ".join(sentences[max(0, best - 1):best + 2]) or hit.text
+        return hit, check_window(sentences, best) or hit.text
+
+    def p_yes_for_answer(self, sentence: Sentence, shown: Sequence[Passage], question: str,
+                         encoder: Encoder) -> float:
+        """What the check says of the window of the sentence's first cited paragraph."""
+        hit, window = self.answer_window(sentence, shown, encoder)
         return self.p_yes(hit, window, question)
 
 

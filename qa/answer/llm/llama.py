@@ -249,6 +249,51 @@ class LlamaGenerator:
         total = sum(seen.values()) or 1.0
         return {c: seen.get(c, 0.0) / total for c in choices}
 
+    def choose_with_state(self, prompt: Messages, choices: Sequence[str]) -> tuple[dict[str, float], np.ndarray]:
+        """``choose``, and the model's hidden state (the last layer, after its norm) at the position
+        where the reply begins: what a linear probe of "does this text answer?" reads.
+
+        All but the last prompt token are evaluated as usual (reusing the cached prefix); the last one
+        alone with llama.cpp's embeddings switched on, since with them on every token of a batch is
+        made an output, and the vocabulary projection of a whole suffix would cost more than the rest.
+        """
+        import llama_cpp
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        with self._lock:
+            llm = self._load()
+            model = llm._model
+            formatter = Jinja2ChatFormatter(template=llm.metadata["tokenizer.chat_template"],
+                                            eos_token=model.token_get_text(llm.token_eos()),
+                                            bos_token=model.token_get_text(llm.token_bos()))
+            text = formatter(messages=list(prompt)).prompt
+            tokens = llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+            cached = llm.input_ids[:llm.n_tokens].tolist()
+            same = 0
+            for a, b in zip(cached, tokens[:-1], strict=False):
+                if a != b:
+                    break
+                same += 1
+            llm.n_tokens = same
+            llm.eval(tokens[same:-1])
+            ctx = llm._ctx.ctx
+            llama_cpp.llama_set_embeddings(ctx, True)
+            try:
+                llm.eval(tokens[-1:])
+                hidden = np.ctypeslib.as_array(llama_cpp.llama_get_embeddings_ith(ctx, -1),
+                                               shape=(llm.n_embd(),)).copy()
+                logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, -1),
+                                               shape=(llm.n_vocab(),)).astype(np.float64)
+            finally:
+                llama_cpp.llama_set_embeddings(ctx, False)
+            ids = {c: {llm.tokenize(v.encode("utf-8"), add_bos=False)[0] for v in (c, c.lower(), " " + c)}
+                   for c in choices}
+        p = np.exp(logits - logits.max())
+        p /= p.sum()
+        seen = {c: float(sum(p[i] for i in t)) for c, t in ids.items()}
+        total = sum(seen.values()) or 1.0
+        return {c: seen[c] / total for c in choices}, hidden
+
     def count_tokens(self, text: str) -> int:
         with self._lock:
             return len(self._load().tokenize(text.encode("utf-8"), add_bos=False, special=True))
