@@ -15,19 +15,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from qa.answer.counting import count_sentence, is_count_question, merged, read_count_question
-from qa.answer.llm.llama import GenerationStats, Generator
+from qa.answer.llm.llama import Generator
 from qa.answer.passages import Candidate, choose_sentences, rank_sentences, select
+from qa.answer.run_state import QuestionRun, VectorCache, checked_question, is_abstention
 from qa.answer.screening import DocumentScreen
 from qa.answer.verified import learned_check
 from qa.embed.loading import Embedder
-from qa.errors import QAError
 from qa.grounding.checks import (
     CheckModel,
     Chooser,
@@ -73,56 +73,6 @@ class Event:
 
     kind: Literal["sources", "token", "answer"]
     value: Any
-
-
-class VectorCache:
-    """Embeds each distinct text once per question (passage sentences serve three checks)."""
-
-    def __init__(self, embedder: Embedder) -> None:
-        self.embedder = embedder
-        self._vectors: dict[str, np.ndarray] = {}
-        self.queries: dict[str, np.ndarray] = {}
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        todo = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        if todo:
-            for text, vec in zip(todo, np.asarray(self.embedder.encode(todo), dtype=np.float32), strict=True):
-                self._vectors[text] = vec
-        return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
-
-
-def checked_question(question: str, settings: AnswerSettings) -> str:
-    """The question, stripped; an empty or over-long one is a QAError (before any model is loaded)."""
-    text = question.strip()
-    if not text:
-        raise QAError("the question is empty")
-    if len(text) > settings.max_question_chars:
-        raise QAError(f"the question is {len(text):,} characters long; the limit is {settings.max_question_chars:,} "
-                      "(setting answer.max_question_chars): ask it shorter")
-    return text
-
-
-def is_abstention(text: str) -> bool:
-    """Did the model give the abstention sentence (in any case or spacing)?"""
-    return ABSTAIN.lower().rstrip(".") in " ".join(text.lower().split())
-
-
-@dataclass
-class _Run:
-    """What one question accumulates on its way through the pipeline."""
-
-    question: str
-    started: float
-    hits: list[Hit] = field(default_factory=list)
-    shown: list[tuple[Hit, str]] = field(default_factory=list)  # hit, text as shown to the model
-    timings: dict[str, float] = field(default_factory=dict)
-    generation: GenerationStats = field(default_factory=GenerationStats)
-    diagnostics: dict[str, Any] = field(default_factory=dict)
-    best: list[tuple[Hit, list[str], int]] = field(default_factory=list)  # top sentences: hit, its sentences, index
-    documents: CitedDocuments = field(default_factory=lambda: CitedDocuments(None, 1.0))  # fetched once each
-
-    def mark(self, name: str) -> None:
-        self.timings[name] = round(1000 * (time.perf_counter() - self.started), 1)
 
 
 class Answerer:
@@ -176,7 +126,7 @@ class Answerer:
 
     def stream(self, question: str, k: int | None = None, filters: Filters | None = None) -> Iterator[Event]:
         """Sources first, then the model's draft piece by piece, then the checked Answer."""
-        run = _Run(checked_question(question, self.settings), time.perf_counter(),
+        run = QuestionRun(checked_question(question, self.settings), time.perf_counter(),
                    documents=CitedDocuments(self.retriever, self.settings.common_term_share))
         counted = self._count(run, filters)
         if counted is not None:  # "how many cables ...": counts over the index, not a paragraph's words
@@ -213,13 +163,13 @@ class Answerer:
         yield self._finish(run, answer)
 
     @staticmethod
-    def _finish(run: _Run, answer: Answer) -> Event:
+    def _finish(run: QuestionRun, answer: Answer) -> Event:
         """The final event; the diagnostics travel on the answer, since ``ask`` stops reading there."""
         answer.diagnostics = run.diagnostics
         return Event("answer", answer)
 
     # ---- steps ----------------------------------------------------------------------------------
-    def _count(self, run: _Run, filters: Filters | None) -> Answer | None:
+    def _count(self, run: QuestionRun, filters: Filters | None) -> Answer | None:
         """The answer to a count or trend question from counts over the whole index (``qa.corpus.timeline``);
         None for any other question, or when the retriever cannot count (``answer.count_questions``)."""
         counts = getattr(self.retriever, "timeline", None)
@@ -245,7 +195,7 @@ class Answerer:
         run.mark("total_ms")
         return Answer(run.question, text, False, citations, sentences, hits, run.timings, "count over the index")
 
-    def _candidates(self, run: _Run, cache: VectorCache) -> list[Candidate]:
+    def _candidates(self, run: QuestionRun, cache: VectorCache) -> list[Candidate]:
         """Each hit screened for injected instructions, split into sentences, and scored against the
         question by dense cosine: the retriever's own when it reports one, else computed here (the
         fused retrieval score is not a similarity)."""
@@ -264,19 +214,19 @@ class Answerer:
                 out[i].relevance = float(score)
         return out
 
-    def _retrieve(self, run: _Run, k: int, filters: Filters | None) -> list[Hit]:
+    def _retrieve(self, run: QuestionRun, k: int, filters: Filters | None) -> list[Hit]:
         """The ``k`` best paragraphs that may be used, then the withheld ones (``qa.answer.screening``)."""
         hits, withheld = self.screen.retrieve(lambda n: self.retriever.search(run.question, n, filters), k)
         if withheld:
             run.diagnostics["withheld"] = withheld
         return hits
 
-    def _question_vector(self, run: _Run, cache: VectorCache) -> np.ndarray:
+    def _question_vector(self, run: QuestionRun, cache: VectorCache) -> np.ndarray:
         if run.question not in cache.queries:
             cache.queries[run.question] = np.asarray(self.embedder.encode_query(run.question), np.float32)
         return cache.queries[run.question]
 
-    def _shown(self, run: _Run, picked: Sequence[Candidate], cache: VectorCache) -> list[tuple[Hit, str]]:
+    def _shown(self, run: QuestionRun, picked: Sequence[Candidate], cache: VectorCache) -> list[tuple[Hit, str]]:
         """The sentences of the picked passages most relevant to the question, within
         ``answer.context_words`` (see ``qa.answer.passages``)."""
         qvec = self._question_vector(run, cache)
@@ -287,7 +237,7 @@ class Answerer:
                     for _, i, j in rank_sentences(run.question, picked, cosines)[:2]]
         return [(run.hits[c.index], text) for c, text in chosen]
 
-    def _generate(self, run: _Run) -> Iterator[Event]:
+    def _generate(self, run: QuestionRun) -> Iterator[Event]:
         shown = [Shown(n, source_line(hit), text) for n, (hit, text) in enumerate(run.shown, start=1)]
         messages = build_messages(self.prompts, shown, run.question)
         pieces: list[str] = []
@@ -299,7 +249,7 @@ class Answerer:
         run.mark("generate_ms")
         return "".join(pieces)
 
-    def _check(self, run: _Run, raw: str, cache: VectorCache) -> Answer:
+    def _check(self, run: QuestionRun, raw: str, cache: VectorCache) -> Answer:
         """The model's text through the checks of ``qa.grounding.checks``: sentences, then the answer
         as a whole, then the check model."""
         if is_abstention(raw):
@@ -334,7 +284,7 @@ class Answerer:
                 return abstain(f"the check model doubts the passage answers this ({p_yes:.2f})")
         return self._given(run, sentences, parsed.dropped, raw)
 
-    def _given(self, run: _Run, sentences: list[Sentence], dropped: int, raw: str) -> Answer:
+    def _given(self, run: QuestionRun, sentences: list[Sentence], dropped: int, raw: str) -> Answer:
         """The answer made of the accepted ``sentences``, each citation listed once."""
         accepted = [s for s in sentences if s.supported]
         citations: dict[str, Citation] = {}
@@ -345,7 +295,7 @@ class Answerer:
         return Answer(run.question, " ".join(s.text for s in accepted), False, list(citations.values()),
                       sentences, run.hits, run.timings, self.generator.name, dropped, raw)
 
-    def _check_learned(self, run: _Run, raw: str, cache: VectorCache) -> Answer:
+    def _check_learned(self, run: QuestionRun, raw: str, cache: VectorCache) -> Answer:
         """The model's text through the learned verifier (``qa.answer.verified``)."""
         assert self.learned is not None
         started = time.perf_counter()
@@ -359,7 +309,7 @@ class Answerer:
                                  dropped=verdict.dropped)
         return self._given(run, verdict.sentences, verdict.dropped, raw)
 
-    def _extract(self, run: _Run, raw: str, cache: VectorCache) -> Answer | None:
+    def _extract(self, run: QuestionRun, raw: str, cache: VectorCache) -> Answer | None:
         """When the model's answer is rejected (or it found none), quote the shown sentence most
         relevant to the question instead, if the check model is confident that its text answers the
         question and it passes the same question checks. The quote is the paragraph's own words."""
@@ -393,7 +343,7 @@ class Answerer:
             return self._quoted(run, hit, sentence, raw)
         return None
 
-    def _quoted(self, run: _Run, hit: Hit, sentence: str, raw: str) -> Answer:
+    def _quoted(self, run: QuestionRun, hit: Hit, sentence: str, raw: str) -> Answer:
         """The answer that quotes one sentence of a paragraph, cited with its span."""
         run.diagnostics["extracted"] = True
         run.mark("total_ms")
@@ -402,7 +352,7 @@ class Answerer:
         return Answer(run.question, f"“{sentence}”", False, [citation], [quote], run.hits, run.timings,
                       self.generator.name, 0, raw)
 
-    def _abstain(self, run: _Run, reason: str, *, raw: str = "", sentences: list[Sentence] | None = None,
+    def _abstain(self, run: QuestionRun, reason: str, *, raw: str = "", sentences: list[Sentence] | None = None,
                  dropped: int = 0) -> Answer:
         run.mark("total_ms")
         log.info("abstaining on %r: %s", run.question, reason)

@@ -32,7 +32,7 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.answer.pipeline import checked_question
+    from qa.answer.run_state import checked_question
     from qa.wiring import open_answerer
 
     if args.question != "-":
