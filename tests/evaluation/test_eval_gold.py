@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from scripts import load_script
 
 from qa.evaluation.dataset import load_dataset
 
@@ -16,10 +16,7 @@ DEV_SET = ROOT / "eval" / "cables-dev.jsonl"
 
 
 def load_checker():
-    spec = importlib.util.spec_from_file_location("check_gold", ROOT / "eval" / "check_gold.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("eval/check_gold.py")
 
 
 def test_dev_set_has_the_promised_mix():

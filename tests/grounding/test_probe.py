@@ -4,12 +4,12 @@ hidden state read through ``LlamaGenerator.choose_with_state``."""
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scripts import load_script
 
 from qa.errors import QAError
 from qa.grounding.checks import CHECK_WORDS, CheckModel, check_window
@@ -23,10 +23,7 @@ MODEL_CACHE = ROOT / ".cache" / "cableqa"
 
 
 def _train_module():
-    spec = importlib.util.spec_from_file_location("train_probe", ROOT / "train" / "probe.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("train/probe.py")
 
 
 def test_the_window_is_the_sentence_with_its_neighbours_within_the_cap() -> None:

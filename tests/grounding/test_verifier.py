@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scripts import load_script
 
 from qa.errors import QAError
 from qa.grounding.verifier import (
@@ -95,13 +96,7 @@ def test_a_missing_or_malformed_weights_file_is_a_clear_error(tmp_path: Path) ->
 
 
 def _train_module():
-    import importlib.util
-
-    root = Path(__file__).resolve().parents[2]
-    spec = importlib.util.spec_from_file_location("train_verifier", root / "train" / "verifier.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("train/verifier.py")
 
 
 def _record(rid: str, answerable: bool, pair: dict, quote: dict | None = None, split: str = "test") -> dict:
