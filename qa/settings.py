@@ -170,6 +170,7 @@ class AnswerSettings:
     min_extract_prob: float = field(
         default=0.9, metadata={"help": "'Yes' probability the check needs before a sentence is quoted"}
     )
+    # off: on the held-out cable replay the probe was less precise than P(Yes) (bench/results/replay_cables_test_*.json)
     check_probe: str = field(
         default="off",
         metadata={"help": "what the check reads: 'off' (the model's P(Yes)), 'packaged' (a linear probe of the "
