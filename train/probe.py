@@ -191,7 +191,11 @@ def report(args: argparse.Namespace) -> None:
         out.append(line)
         print(json.dumps(line))
     if args.json:
-        args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+        from qa.cores import cpu_flags
+
+        # the flags of the machine reporting; the sets' P(Yes) and states were collected on it too
+        report = {"cpu_flags": cpu_flags(), "probe": str(args.probe) if args.probe else None, "sets": out}
+        args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
 
 
 def main() -> None:
