@@ -48,6 +48,13 @@ SEED_QUESTIONS = [
 ]
 
 
+def llama_build() -> str:
+    """What the loaded llama.cpp was compiled for (a build with AVX-512 off runs AVX2 kernels)."""
+    import llama_cpp
+
+    return llama_cpp.llama_print_system_info().decode(errors="replace").strip()
+
+
 def build_index(settings, embedder, n_cables: int, n_distractors: int, n_unanswerable: int = 0) -> list:
     """Index the seed and some real cables; return the (set, question, dataset entry) triples to ask."""
     staging = Path(tempfile.mkdtemp(prefix="cableqa-bench-docs-"))
@@ -182,6 +189,8 @@ def main() -> None:
         "rows": rows,
         "load_average": os.getloadavg(),
         "cpu_flags": cpu_flags(),
+        "flash_attn": getattr(answerer.generator, "flash_attn", lambda: None)(),
+        "llama_build": llama_build(),
     }
     for name in ("seed", "cables", "all"):
         s = result[name]
@@ -192,7 +201,7 @@ def main() -> None:
                   f"total p50 {total['p50'] / 1000:.2f} s; speed ratio p50 {s.get('speed_ratio', {}).get('p50')}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
-    print(f"CPU {' '.join(cpu_flags())}; wrote {args.out}")
+    print(f"CPU {' '.join(cpu_flags())}; llama.cpp {result['llama_build']}; wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -116,6 +116,11 @@ class LLMSettings:
     n_ctx: int = field(default=4096, metadata={"help": "context window in tokens"})
     threads: int = field(
         default=0, metadata={"help": "llama.cpp threads; 0: the cores other programs leave free, before each answer"})
+    flash_attn: str = field(
+        default="auto",
+        metadata={"help": "llama.cpp's flash attention: on, off, or auto (on where llama.cpp runs AVX2 kernels, "
+                          "whose prompts it sped up 1.11x; off with AVX-512, where it did not: bench/answer.py)"},
+    )
     max_tokens: int = field(default=256, metadata={"help": "most tokens generated per answer"})
     temperature: float = field(default=0.0, metadata={"help": "sampling temperature (0: greedy)"})
     cache_dir: Path = field(

@@ -38,3 +38,23 @@ def test_watch_is_none_when_the_tracked_text_is_generated():
 def test_watch_leaves_the_logits_unchanged():
     logits = logits_favouring(2)
     assert np.array_equal(_Watch(track=[1])(np.array([0]), logits.copy()), logits)
+
+
+def test_flash_attention_setting_and_the_saved_prefix_it_keys(tmp_path):
+    import llama_cpp
+    import pytest
+
+    from qa.answer.llm.llama import LlamaGenerator
+    from qa.errors import QAError
+
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")  # never loaded: only its name, size and time go into the key
+    on, off = (LlamaGenerator(model, threads=1, flash_attn=v, state_dir=tmp_path) for v in ("on", "OFF"))
+    assert on.flash_attn() and not off.flash_attn()
+    prefix = [{"role": "system", "content": "rules"}]
+    # a KV cache saved with one attention layout is never restored into the other
+    assert on._state_file(prefix) != off._state_file(prefix)
+    auto = LlamaGenerator(model, threads=1, flash_attn="auto")
+    assert auto.flash_attn() == ("AVX512 = 1" not in llama_cpp.llama_print_system_info().decode())
+    with pytest.raises(QAError, match="llm.flash_attn"):
+        LlamaGenerator(model, threads=1, flash_attn="maybe").flash_attn()
