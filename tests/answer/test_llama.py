@@ -51,6 +51,7 @@ def test_flash_attention_setting_and_the_saved_prefix_it_keys(tmp_path):
     model.write_bytes(b"GGUF")  # never loaded: only its name, size and time go into the key
     on, off = (LlamaGenerator(model, threads=1, flash_attn=v, state_dir=tmp_path) for v in ("on", "OFF"))
     assert on.flash_attn() and not off.flash_attn()
+    assert LlamaGenerator(model, flash_attn="True").flash_attn()  # a TOML boolean arrives as text
     prefix = [{"role": "system", "content": "rules"}]
     # a KV cache saved with one attention layout is never restored into the other
     assert on._state_file(prefix) != off._state_file(prefix)

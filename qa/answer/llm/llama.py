@@ -132,9 +132,9 @@ class LlamaGenerator:
     def flash_attn(self) -> bool:
         """``llm.flash_attn`` on or off; ``auto``: on only where the build has no AVX-512 kernels (prompts
         1.11x faster there with the same answers, 0.95x with AVX-512: ``bench/results/answer_*_flash_*``)."""
-        setting = self.flash_attn_setting.strip().lower()
-        if setting in ("on", "off"):
-            return setting == "on"
+        setting = str(self.flash_attn_setting).strip().lower()
+        if setting in ("on", "off", "true", "false"):
+            return setting in ("on", "true")
         if setting != "auto":
             raise QAError(f"llm.flash_attn {self.flash_attn_setting!r}: use on, off or auto")
         import llama_cpp
