@@ -33,7 +33,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from index_folder import index_folder  # noqa: E402
 
-from qa.cores import cpu_flags  # noqa: E402
+from qa.cores import cpu_flags, llama_build  # noqa: E402
 from qa.evaluation.dataset import load_dataset  # noqa: E402
 from qa.evaluation.metrics import containment, percentile  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
@@ -46,13 +46,6 @@ SEED_QUESTIONS = [
     "Who is the director of the AHTJP Department?",
     "What is the population of Cambodia?",
 ]
-
-
-def llama_build() -> str:
-    """What the loaded llama.cpp was compiled for (a build with AVX-512 off runs AVX2 kernels)."""
-    import llama_cpp
-
-    return llama_cpp.llama_print_system_info().decode(errors="replace").strip()
 
 
 def build_index(settings, embedder, n_cables: int, n_distractors: int, n_unanswerable: int = 0) -> list:

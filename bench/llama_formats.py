@@ -33,19 +33,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from qa.cores import cpu_flags
+from qa.cores import cpu_flags, llama_build
 from qa.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "examples" / "06PHNOMPENH657.txt"
 # llama.cpp's file types (include/llama.h, llama_ftype): what each variant is quantised to.
 FTYPES = {"q4_0": 2, "q8_0": 7, "q4_k_s": 14, "q4_k_m": 15, "iq4_nl": 25}
-
-
-def system_info() -> str:
-    import llama_cpp
-
-    return llama_cpp.llama_print_system_info().decode(errors="replace").strip()
 
 
 def format_file(source: Path, fmt: str, folder: Path) -> Path:
@@ -117,7 +111,7 @@ def child(args: argparse.Namespace) -> None:
         for flash in args.flash:
             row = measure(path, threads=threads, flash=flash == "on", n_prompt=args.prompt_tokens,
                           n_gen=args.gen, reps=args.reps)
-            print(json.dumps({"format": fmt, "build_info": system_info(), **row}), flush=True)
+            print(json.dumps({"format": fmt, "build_info": llama_build(), **row}), flush=True)
 
 
 def run_child(build_dir: str, path: Path, fmt: str, args: argparse.Namespace) -> list[dict]:

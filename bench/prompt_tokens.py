@@ -27,15 +27,16 @@ from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from qa.answer.passages import GAP  # noqa: E402
 from qa.cores import cpu_flags  # noqa: E402
 from qa.evaluation.dataset import load_dataset  # noqa: E402
 from qa.evaluation.metrics import containment  # noqa: E402
+from qa.prompts.templates import ABSTAIN  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
 from qa.text import split_sentences  # noqa: E402
 from qa.wiring import open_answerer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-ABSTAIN = "The indexed documents do not answer this."
 
 
 class PromptOnly:
@@ -82,7 +83,7 @@ def measure(answerer: Any, fake: PromptOnly, question: Any) -> dict:
     seen: set[str] = set()
     repeats = 0
     for text in texts:
-        for sentence in split_sentences(text.replace(" ... ", " ")):
+        for sentence in split_sentences(text.replace(GAP, " ")):
             key = " ".join(sentence.casefold().split())
             repeats += key in seen
             seen.add(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 
@@ -89,3 +90,12 @@ def cpu_flags() -> list[str]:
     except OSError:
         return []
     return sorted(set(re.findall(r"\b(avx2|avx512_vnni|avx512f)\b", text)))
+
+
+@functools.cache
+def llama_build() -> str:
+    """What the installed llama.cpp was compiled for (``AVX512 = 1`` only in a build with AVX-512
+    kernels; a build made with AVX-512 off runs the AVX2 kernels an AVX2-only CPU gets)."""
+    import llama_cpp
+
+    return llama_cpp.llama_print_system_info().decode(errors="replace").strip()

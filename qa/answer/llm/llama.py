@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from qa.answer.llm.weights import DEFAULT_MODEL, MISSING_MODEL_EXIT, resolve_model
-from qa.cores import LoadWatch, usable_cores
+from qa.cores import LoadWatch, llama_build, usable_cores
 from qa.errors import QAError
 from qa.settings import LLMSettings
 
@@ -137,9 +137,7 @@ class LlamaGenerator:
             return setting in ("on", "true")
         if setting != "auto":
             raise QAError(f"llm.flash_attn {self.flash_attn_setting!r}: use on, off or auto")
-        import llama_cpp
-
-        return "AVX512 = 1" not in llama_cpp.llama_print_system_info().decode(errors="replace")
+        return "AVX512 = 1" not in llama_build()
 
     def _load(self) -> Any:
         if self._llm is None:
@@ -209,8 +207,7 @@ class LlamaGenerator:
         st = self.model_path.stat()
         # the KV cache's layout depends on flash attention, its values on the build's kernels
         key = json.dumps([str(self.model_path.resolve()), st.st_size, st.st_mtime_ns, self.n_ctx,
-                          llama_cpp.__version__, llama_cpp.llama_print_system_info().decode(errors="replace"),
-                          self.flash_attn(), list(prefix)], sort_keys=True)
+                          llama_cpp.__version__, llama_build(), self.flash_attn(), list(prefix)], sort_keys=True)
         return Path(self.state_dir) / f"prefix-{hashlib.sha256(key.encode()).hexdigest()[:20]}.llamastate"
 
     def _restore(self, llm: Any, path: Path) -> bool:
