@@ -5,9 +5,10 @@ interleaved rounds (fp32, int8, int8, fp32, ...) so that load from other process
 machine falls on both alike; the speed-up is reported as a ratio from the same run, with per-round
 ratios to show the noise. The corpus projection scales the measured rate to every window of every
 cable. Recall@1/5/10 on squad2-dev (answerable questions; a passage scores by its best window)
-shows what the fast path costs in retrieval quality.
+shows what the fast path costs in retrieval quality. ``int8-v1`` is the int8 path before the fused
+graph and the worker sessions (``previous_int8``), for the ratio between the two.
 
-    python bench/embed.py [--n 1000] [--variants fp32,int8,bf16] [--no-recall]
+    python bench/embed.py [--n 1000] [--chunk 125] [--variants fp32,int8,int8-v1,bf16] [--no-recall]
 
 Prints the figures and writes bench/results/embed.json.
 """
@@ -22,6 +23,7 @@ import random
 import re
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -37,8 +39,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from qa.cores import cpu_flags  # noqa: E402
+from qa.embed.folder import model_folder  # noqa: E402
 from qa.embed.loading import Embedder, load_embedder  # noqa: E402
-from qa.settings import load_settings  # noqa: E402
+from qa.embed.onnx_runtime import OnnxEmbedder  # noqa: E402
+from qa.embed.quantize import export_onnx, quantize_int8  # noqa: E402
+from qa.settings import EmbedSettings, load_settings  # noqa: E402
 
 
 def corpus_paragraphs() -> tuple[list[str], int, str]:
@@ -57,6 +62,24 @@ def corpus_paragraphs() -> tuple[list[str], int, str]:
             blocks = (" ".join(b.split()) for b in re.split(r"\n\s*\n", raw))
             texts.extend(b for b in blocks if len(b.split()) >= 8)
     return texts, len(files), "qa.cable" if parse_cable else "blank-line split"
+
+
+def previous_int8(settings: EmbedSettings) -> Embedder:
+    """The int8 path as it was before the fused graph and the one-thread worker sessions (recipe v1:
+    the plain exported graph, quantized the same way, every text on one session of all cores), so
+    that one run compares the two on the same windows."""
+    folder = model_folder(settings)
+    path = settings.cache_dir / f"bench-{folder.name}-int8-v1.onnx"
+    if not path.is_file():
+        settings.cache_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=settings.cache_dir) as tmp:
+            export_onnx(folder.transformer_dir, Path(tmp) / "fp32.onnx")
+            quantize_int8(Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx")
+            os.replace(Path(tmp) / "int8.onnx", path)
+    embedder = OnnxEmbedder(str(path), folder, settings)
+    embedder.threads = 1  # its session keeps all cores; this only turns the worker sessions off
+    embedder.name = f"{folder.name}@int8-v1"
+    return embedder
 
 
 def timed_rounds(embedders: dict[str, Embedder], sample: list[str], chunk: int) -> dict[str, dict]:
@@ -114,7 +137,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1000, help="windows sampled from the corpus for the speed test")
     ap.add_argument("--chunk", type=int, default=250, help="windows per encode call (one round)")
-    ap.add_argument("--variants", default="fp32,int8", help="comma-separated embed.quantize values")
+    ap.add_argument("--variants", default="fp32,int8,int8-v1",
+                    help="comma-separated embed.quantize values, and int8-v1: the int8 path before recipe v2")
     ap.add_argument("--no-recall", action="store_true", help="skip the squad2-dev recall comparison")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "embed.json")
@@ -126,9 +150,9 @@ def main() -> int:
     embedders: dict[str, Embedder] = {}
     load_s = {}
     for v in variants:
-        settings = load_settings(None, dict(os.environ), {"embed.quantize": v})
+        settings = load_settings(None, dict(os.environ), {"embed.quantize": v.removesuffix("-v1")})
         t0 = time.perf_counter()
-        embedders[v] = load_embedder(settings.embed)
+        embedders[v] = previous_int8(settings.embed) if v == "int8-v1" else load_embedder(settings.embed)
         load_s[v] = round(time.perf_counter() - t0, 2)
     ref = embedders[variants[0]]
 

@@ -116,10 +116,12 @@ class LLMSettings:
     n_ctx: int = field(default=4096, metadata={"help": "context window in tokens"})
     threads: int = field(
         default=0, metadata={"help": "llama.cpp threads; 0: the cores other programs leave free, before each answer"})
+    # off: on an AVX2-only EPYC, answers took 18.4 s p50 with it and 15.3 s without (generation 0.84x);
+    # only AVX2 kernels emulated on an AVX-512 CPU had gained from it (bench/results/answer_avx2_*.json)
     flash_attn: str = field(
-        default="auto",
-        metadata={"help": "llama.cpp's flash attention: on, off, or auto (on where llama.cpp runs AVX2 kernels, "
-                          "whose prompts it sped up 1.11x; off with AVX-512, where it did not: bench/answer.py)"},
+        default="off",
+        metadata={"help": "llama.cpp's flash attention: on, off, or auto (on where llama.cpp has no AVX-512 "
+                          "kernels); off by default: it made answers slower on AVX-512 and on an AVX2-only CPU"},
     )
     max_tokens: int = field(default=256, metadata={"help": "most tokens generated per answer"})
     temperature: float = field(default=0.0, metadata={"help": "sampling temperature (0: greedy)"})

@@ -257,3 +257,27 @@ def test_failed_conversion_leaves_no_partial_model(monkeypatch: pytest.MonkeyPat
     with pytest.raises(QAError, match="unsupported operator.*QA_EMBED__QUANTIZE=fp32"):
         load_embedder(EmbedSettings(cache_dir=tmp_path))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_int8_graph_has_fused_attention_and_workers_share_texts(int8, cache_dir: Path) -> None:
+    import onnx
+
+    built = next(cache_dir.glob("*-int8.onnx"))
+    ops = {n.op_type for n in onnx.load(str(built)).graph.node}
+    assert {"QAttention", "SkipLayerNormalization", "BiasGelu", "MatMulInteger"} <= ops, ops
+    texts = [f"paragraph {i}: the embassy reported on rice prices in province {i}" for i in range(9)]
+    one = load_embedder(EmbedSettings(cache_dir=cache_dir, threads=1))
+    many = load_embedder(EmbedSettings(cache_dir=cache_dir, threads=3))  # three one-thread sessions
+    a, b = one.encode(texts), many.encode(texts)
+    assert not one._workers and len(many._workers) == 3
+    assert np.array_equal(a, b)  # the same vectors, in the same order, on any number of workers
+
+
+def test_a_model_that_is_not_bert_keeps_the_plain_graph(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text('{"model_type": "mpnet", "num_hidden_layers": 12}')
+    plain = tmp_path / "fp32.onnx"
+    assert quantize_mod.fuse_encoder(plain, tmp_path, tmp_path / "fused.onnx") == plain
+    (tmp_path / "config.json").write_text("not json")
+    assert quantize_mod.fuse_encoder(plain, tmp_path, tmp_path / "fused.onnx") == plain
+    assert not (tmp_path / "fused.onnx").exists()

@@ -111,7 +111,7 @@ class LlamaGenerator:
         temperature: float = 0.0,
         name: str | None = None,
         state_dir: Path | None = None,
-        flash_attn: str = "auto",
+        flash_attn: str = "off",
     ) -> None:
         self.model_path = Path(model_path)
         self.flash_attn_setting = flash_attn
@@ -130,8 +130,9 @@ class LlamaGenerator:
         self._lock = threading.Lock()
 
     def flash_attn(self) -> bool:
-        """``llm.flash_attn`` on or off; ``auto``: on only where the build has no AVX-512 kernels (prompts
-        1.11x faster there with the same answers, 0.95x with AVX-512: ``bench/results/answer_*_flash_*``)."""
+        """``llm.flash_attn`` on or off; ``auto``: on only where the build has no AVX-512 kernels (AVX2
+        kernels emulated on an AVX-512 CPU ran prompts 1.11x faster with it, but a real AVX2-only CPU
+        generated 0.84x slower: ``bench/results/answer_*_flash_*``, ``llama_formats_avx2_machine.json``)."""
         setting = str(self.flash_attn_setting).strip().lower()
         if setting in ("on", "off", "true", "false"):
             return setting in ("on", "true")
