@@ -23,7 +23,6 @@ import random
 import re
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -42,7 +41,7 @@ from qa.cores import cpu_flags  # noqa: E402
 from qa.embed.folder import model_folder  # noqa: E402
 from qa.embed.loading import Embedder, load_embedder  # noqa: E402
 from qa.embed.onnx_runtime import OnnxEmbedder  # noqa: E402
-from qa.embed.quantize import export_onnx, quantize_int8  # noqa: E402
+from qa.embed.quantize import build_int8  # noqa: E402
 from qa.settings import EmbedSettings, load_settings  # noqa: E402
 
 
@@ -72,10 +71,7 @@ def previous_int8(settings: EmbedSettings) -> Embedder:
     path = settings.cache_dir / f"bench-{folder.name}-int8-v1.onnx"
     if not path.is_file():
         settings.cache_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=settings.cache_dir) as tmp:
-            export_onnx(folder.transformer_dir, Path(tmp) / "fp32.onnx")
-            quantize_int8(Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx")
-            os.replace(Path(tmp) / "int8.onnx", path)
+        build_int8(folder.transformer_dir, path, fuse=False)
     embedder = OnnxEmbedder(str(path), folder, settings)
     embedder.threads = 1  # its session keeps all cores; this only turns the worker sessions off
     embedder.name = f"{folder.name}@int8-v1"

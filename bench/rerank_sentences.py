@@ -26,7 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
-from qa.answer.passages import LEXICAL_WEIGHT, lexical_overlap  # noqa: E402
+from qa.answer.passages import LEXICAL_WEIGHT, Candidate, rank_sentences  # noqa: E402
 from qa.cores import cpu_flags  # noqa: E402
 from qa.evaluation.dataset import load_dataset  # noqa: E402
 from qa.evaluation.metrics import percentile, recall_at_k, reciprocal_rank, relevance  # noqa: E402
@@ -41,11 +41,14 @@ RRF_K = 60
 
 def best_sentence_scores(question: str, qvec: np.ndarray, texts: list[str], embedder) -> list[float]:
     """Each text's best sentence score, as the answer step scores sentences (one encode batch)."""
-    sentences = [visible_sentences(t) or [t] for t in texts]
-    flat = [s for group in sentences for s in group]
-    cosines = iter((np.asarray(embedder.encode(flat), np.float32) @ qvec).tolist())
-    return [max(next(cosines) + LEXICAL_WEIGHT * lexical_overlap(question, s) for s in group)
-            for group in sentences]
+    candidates = [Candidate(i, visible_sentences(t) or [t], 0.0) for i, t in enumerate(texts)]
+    scores = iter((np.asarray(embedder.encode([s for c in candidates for s in c.sentences]), np.float32)
+                   @ qvec).tolist())
+    cosines = [[next(scores) for _ in c.sentences] for c in candidates]
+    best: dict[int, float] = {}
+    for score, i, _ in rank_sentences(question, candidates, cosines):  # best first
+        best.setdefault(i, score)
+    return [best[i] for i in range(len(texts))]
 
 
 def fused_order(n: int, sentence_scores: list[float], weight: float) -> list[int]:

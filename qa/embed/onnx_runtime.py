@@ -7,6 +7,7 @@ fp32 model's to within quantization error (cosine about 0.99; tests check it).
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -47,6 +48,8 @@ class OnnxEmbedder:
         self.session = self._session(self.threads)
         self.inputs = [i.name for i in self.session.get_inputs()]
         self._workers: list[Any] = []  # one-thread sessions for many texts, made on first use
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
 
     def _session(self, threads: int) -> Any:
         import onnxruntime as ort
@@ -92,23 +95,24 @@ class OnnxEmbedder:
         bit for bit (a text alone takes the same arithmetic on any thread count)."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         step = max(1, self.batch_size)
-        pool = None
-        if self.threads > 1 and len(texts) > 1:
-            if not self._workers:
-                self._workers = [self._session(1) for _ in range(self.threads)]
-            pool = ThreadPoolExecutor(len(self._workers), thread_name_prefix="embed")
-        try:
-            for start in range(0, len(texts), step):
-                part = texts[start:start + step]
-                encodings = self.tokenizer.encode_batch(part)
-                vectors = [self._run(e) for e in encodings] if pool is None else self._shared(encodings, pool)
-                out[start:start + len(part)] = vectors
-                if progress:
-                    progress(len(part))
-        finally:
-            if pool is not None:
-                pool.shutdown()
+        pool = self._pool() if self.threads > 1 and len(texts) > 1 else None
+        for start in range(0, len(texts), step):
+            part = texts[start:start + step]
+            encodings = self.tokenizer.encode_batch(part)
+            vectors = [self._run(e) for e in encodings] if pool is None else self._shared(encodings, pool)
+            out[start:start + len(part)] = vectors
+            if progress:
+                progress(len(part))
         return out
+
+    def _pool(self) -> ThreadPoolExecutor:
+        """The worker sessions and their threads, made once, on the first call with several texts (a
+        query-only process never pays for them)."""
+        with self._lock:
+            if self._executor is None:
+                self._workers = [self._session(1) for _ in range(self.threads)]
+                self._executor = ThreadPoolExecutor(len(self._workers), thread_name_prefix="embed")
+            return self._executor
 
     def _shared(self, encodings: list[Any], pool: ThreadPoolExecutor) -> list[np.ndarray]:
         """Worker w embeds every n-th text from the w-th (ONNX Runtime releases the GIL while it runs)."""

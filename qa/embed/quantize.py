@@ -77,20 +77,25 @@ def int8_model(model_dir: Path, transformer_dir: Path, cache_dir: Path, label: s
     except OSError as exc:
         raise QAError(f"cannot create the embedding cache folder {cache_dir} ({exc}); set embed.cache_dir") from exc
     log.info("building the int8 ONNX form of %s in %s (once)", model_dir, cache_dir)
-    with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".build-") as tmp:
-        fp32 = Path(tmp) / "fp32.onnx"
-        int8 = Path(tmp) / "int8.onnx"
-        try:
-            export_onnx(transformer_dir, fp32)
-            quantize_int8(fuse_encoder(fp32, transformer_dir, Path(tmp) / "fused.onnx"), int8)
-        except ImportError as exc:
-            raise QAError(f"building the int8 embedding model needs {exc.name or exc}: pip install onnx==1.23.2, "
-                          "or set QA_EMBED__QUANTIZE=fp32", exit_code=4) from exc
-        except Exception as exc:  # noqa: BLE001 - an architecture the exporter cannot handle
-            raise QAError(f"cannot convert {model_dir} to int8 ONNX ({type(exc).__name__}: {exc}); "
-                          "set QA_EMBED__QUANTIZE=fp32 for this model", exit_code=4) from exc
-        os.replace(int8, target)
+    try:
+        build_int8(transformer_dir, target)
+    except ImportError as exc:
+        raise QAError(f"building the int8 embedding model needs {exc.name or exc}: pip install onnx==1.23.2, "
+                      "or set QA_EMBED__QUANTIZE=fp32", exit_code=4) from exc
+    except Exception as exc:  # noqa: BLE001 - an architecture the exporter cannot handle
+        raise QAError(f"cannot convert {model_dir} to int8 ONNX ({type(exc).__name__}: {exc}); "
+                      "set QA_EMBED__QUANTIZE=fp32 for this model", exit_code=4) from exc
     return target
+
+
+def build_int8(transformer_dir: Path, target: Path, *, fuse: bool = True) -> None:
+    """Export, fuse (unless ``fuse`` is false: the recipe-v1 graph ``bench/embed.py`` compares with) and
+    quantize the encoder in a temporary folder beside ``target``, then rename the result into place."""
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as tmp:
+        fp32, int8 = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
+        export_onnx(transformer_dir, fp32)
+        quantize_int8(fuse_encoder(fp32, transformer_dir, Path(tmp) / "fused.onnx") if fuse else fp32, int8)
+        os.replace(int8, target)
 
 
 def export_onnx(transformer_dir: Path, out: Path) -> None:
@@ -148,16 +153,12 @@ def fuse_encoder(fp32: Path, transformer_dir: Path, out: Path) -> Path:
         return fp32
     from onnxruntime.transformers.optimizer import optimize_model
 
-    root = logging.getLogger()
-    root.addFilter(_drop_quantizer_chatter)
     try:
         model = optimize_model(str(fp32), model_type="bert", num_heads=int(config["num_attention_heads"]),
                                hidden_size=int(config["hidden_size"]), opt_level=1)
     except Exception as exc:  # noqa: BLE001 - the plain graph still works
         log.info("keeping the unfused graph: the optimizer failed (%s: %s)", type(exc).__name__, exc)
         return fp32
-    finally:
-        root.removeFilter(_drop_quantizer_chatter)
     fused = model.get_fused_operator_statistics().get("Attention", 0)
     if fused != layers:  # a partial fusion is a graph nobody measured
         log.info("keeping the unfused graph: %d of %d attention layers fused", fused, layers)
@@ -188,4 +189,4 @@ def quantize_int8(fp32: Path, out: Path) -> None:
 
 def _drop_quantizer_chatter(record: logging.LogRecord) -> bool:
     """The quantizer logs advice meant for CNNs and one line per skipped tensor on the root logger."""
-    return "/onnxruntime/" not in Path(record.pathname).as_posix()
+    return "/onnxruntime/quantization/" not in Path(record.pathname).as_posix()
