@@ -183,6 +183,7 @@ def main() -> None:
         "load_average": os.getloadavg(),
         "cpu_flags": cpu_flags(),
         "flash_attn": getattr(answerer.generator, "flash_attn", lambda: None)(),
+        "repack": getattr(answerer.generator, "repack", None),
         "llama_build": llama_build(),
     }
     for name in ("seed", "cables", "all"):

@@ -78,11 +78,12 @@ def prompt_tokens(llm: Any, n: int) -> list[int]:
 def measure(path: Path, *, threads: int, flash: bool, n_prompt: int, n_gen: int, reps: int) -> dict:
     """Prompt and generation tokens/s of one model file and setting, from llama.cpp's own timers."""
     import llama_cpp
-    from llama_cpp import Llama
+
+    from qa.answer.llm.loader import open_llama, repack_weights
 
     started = time.perf_counter()
-    llm = Llama(model_path=str(path), n_ctx=n_prompt + n_gen + 16, n_threads=threads, n_threads_batch=threads,
-                flash_attn=flash, verbose=False)
+    llm = open_llama(path, repack=repack_weights(), n_ctx=n_prompt + n_gen + 16, n_threads=threads,
+                     n_threads_batch=threads, flash_attn=flash, verbose=False)
     load_s = time.perf_counter() - started
     tokens = prompt_tokens(llm, n_prompt)
     prompt_rates, gen_rates = [], []

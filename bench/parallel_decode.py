@@ -55,9 +55,11 @@ def prompts(n: int) -> list[str]:
 
 def parallel_decode(model_path: Path, seqs: int, tokens: int, threads: int) -> dict[str, Any]:
     import llama_cpp
-    from llama_cpp import Llama
 
-    llm = Llama(model_path=str(model_path), n_ctx=512, n_threads=threads, verbose=False)  # owns the weights
+    from qa.answer.llm.loader import open_llama, repack_weights
+
+    # owns the weights; repacking as the app does it (off on an AMX build, whose kernels crash)
+    llm = open_llama(model_path, repack=repack_weights(), n_ctx=512, n_threads=threads, verbose=False)
     params = llama_cpp.llama_context_default_params()
     params.n_ctx = 2048 * seqs
     params.n_batch = 2048

@@ -81,7 +81,7 @@ class LoadWatch:
 
 
 def cpu_flags() -> list[str]:
-    """The CPU features speed figures depend on (AVX2, AVX-512, VNNI), as /proc/cpuinfo lists them."""
+    """The CPU features speed figures depend on (AVX2, AVX-512, VNNI, AMX), as /proc/cpuinfo lists them."""
     import re
     from pathlib import Path
 
@@ -89,7 +89,7 @@ def cpu_flags() -> list[str]:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
         return []
-    return sorted(set(re.findall(r"\b(avx2|avx512_vnni|avx512f)\b", text)))
+    return sorted(set(re.findall(r"\b(avx2|avx512_vnni|avx512f|amx_int8)\b", text)))
 
 
 @functools.cache

@@ -123,6 +123,13 @@ class LLMSettings:
         metadata={"help": "llama.cpp's flash attention: on, off, or auto (on where llama.cpp has no AVX-512 "
                           "kernels); off by default: it made answers slower on AVX-512 and on an AVX2-only CPU"},
     )
+    # auto: off where llama.cpp was built with AMX kernels, which crash on the packaged Q4_K_M model
+    # (llama.cpp issue #20824; every question on an AMX_INT8 Xeon here); see qa.answer.llm.loader
+    repack: str = field(
+        default="auto",
+        metadata={"help": "llama.cpp's repacked weight buffers (AMX, interleaved layouts): on, off, or auto "
+                          "(off where llama.cpp was built with AMX kernels)"},
+    )
     max_tokens: int = field(default=256, metadata={"help": "most tokens generated per answer"})
     temperature: float = field(default=0.0, metadata={"help": "sampling temperature (0: greedy)"})
     cache_dir: Path = field(

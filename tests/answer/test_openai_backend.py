@@ -23,6 +23,14 @@ ROOT = Path(__file__).resolve().parents[2]
 MODEL_CACHE = ROOT / ".cache" / "cableqa"
 QUESTION = "How many human trafficking cases were reported in Cambodia in 2005?"
 pytestmark = pytest.mark.slow
+# llama-cpp-python's own server, loading the weights as the app does (no repacked buffers on an AMX
+# build, whose kernels crash on this model: qa.answer.llm.loader)
+SERVER = """
+import contextlib, runpy
+from qa.answer.llm.loader import repack_weights, without_extra_buffers
+with contextlib.nullcontext() if repack_weights() else without_extra_buffers():
+    runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+"""
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +39,7 @@ def server() -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, "--model", str(model), "--host", "127.0.0.1",
                              "--port", str(port), "--n_ctx", "4096", "--model_alias", "qwen-1.5b"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"

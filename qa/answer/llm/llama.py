@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from qa.answer.llm.loader import open_llama, repack_weights
 from qa.answer.llm.weights import DEFAULT_MODEL, MISSING_MODEL_EXIT, resolve_model
 from qa.cores import LoadWatch, llama_build, usable_cores
 from qa.errors import QAError
@@ -112,9 +113,11 @@ class LlamaGenerator:
         name: str | None = None,
         state_dir: Path | None = None,
         flash_attn: str = "off",
+        repack: str = "auto",
     ) -> None:
         self.model_path = Path(model_path)
         self.flash_attn_setting = flash_attn
+        self.repack = repack_weights(repack)  # False on AMX builds: their kernels crash (qa.answer.llm.loader)
         self.state_dir = state_dir
         self.name = name or self.model_path.name
         self.n_ctx = n_ctx
@@ -143,20 +146,15 @@ class LlamaGenerator:
     def _load(self) -> Any:
         if self._llm is None:
             try:
-                from llama_cpp import Llama
+                import llama_cpp  # noqa: F401
             except ImportError as exc:
                 raise QAError("llama-cpp-python is not installed; run `make setup`",
                               exit_code=MISSING_MODEL_EXIT) from exc
             started = time.perf_counter()
-            try:
-                self._llm = Llama(
-                    model_path=str(self.model_path),
-                    n_ctx=self.n_ctx,
-                    n_threads=self.threads,
-                    n_threads_batch=self.threads,
-                    flash_attn=self.flash_attn(),
-                    verbose=False,  # llama.cpp's load and timing logs would flood stderr
-                )
+            try:  # verbose off: llama.cpp's load and timing logs would flood stderr
+                self._llm = open_llama(self.model_path, repack=self.repack, n_ctx=self.n_ctx,
+                                       n_threads=self.threads, n_threads_batch=self.threads,
+                                       flash_attn=self.flash_attn(), verbose=False)
             except (ValueError, RuntimeError) as exc:
                 raise QAError(f"llama.cpp could not load {self.model_path}: {exc}",
                               exit_code=MISSING_MODEL_EXIT) from exc
@@ -206,9 +204,10 @@ class LlamaGenerator:
         import llama_cpp
 
         st = self.model_path.stat()
-        # the KV cache's layout depends on flash attention, its values on the build's kernels
+        # the KV cache's layout depends on flash attention, its values on the build's kernels (repack too)
         key = json.dumps([str(self.model_path.resolve()), st.st_size, st.st_mtime_ns, self.n_ctx,
-                          llama_cpp.__version__, llama_build(), self.flash_attn(), list(prefix)], sort_keys=True)
+                          llama_cpp.__version__, llama_build(), self.flash_attn(), self.repack, list(prefix)],
+                         sort_keys=True)
         return Path(self.state_dir) / f"prefix-{hashlib.sha256(key.encode()).hexdigest()[:20]}.llamastate"
 
     def _restore(self, llm: Any, path: Path) -> bool:
@@ -386,13 +385,14 @@ def get_generator(llm: LLMSettings, role: str = "answer") -> Any:
         raise QAError(f"llm.backend {llm.backend!r}: use llama_cpp or openai")
     path = resolve_model(llm.model, llm.cache_dir)
     n_ctx = llm.n_ctx if role == "answer" else min(llm.n_ctx, 2048)
-    key = (str(path.resolve()), n_ctx, llm.threads, llm.max_tokens, llm.temperature, llm.flash_attn, role)
+    key = (str(path.resolve()), n_ctx, llm.threads, llm.max_tokens, llm.temperature, llm.flash_attn, llm.repack,
+           role)
     with _INSTANCES_LOCK:
         if key not in _INSTANCES:
             name = DEFAULT_MODEL.name if not llm.model else path.name
             _INSTANCES[key] = LlamaGenerator(
                 path, n_ctx=n_ctx, threads=llm.threads, max_tokens=llm.max_tokens,
                 temperature=llm.temperature, name=name, state_dir=Path(llm.cache_dir) / "prompt-cache",
-                flash_attn=llm.flash_attn,
+                flash_attn=llm.flash_attn, repack=llm.repack,
             )
         return _INSTANCES[key]
