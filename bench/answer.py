@@ -33,6 +33,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from index_folder import index_folder  # noqa: E402
 
+from qa.answer.llm.loader import repack_weights  # noqa: E402
 from qa.cores import cpu_flags, llama_build  # noqa: E402
 from qa.evaluation.dataset import load_dataset  # noqa: E402
 from qa.evaluation.metrics import containment, percentile  # noqa: E402
@@ -183,7 +184,8 @@ def main() -> None:
         "load_average": os.getloadavg(),
         "cpu_flags": cpu_flags(),
         "flash_attn": getattr(answerer.generator, "flash_attn", lambda: None)(),
-        "repack": getattr(answerer.generator, "repack", None),
+        "repack": repack_weights(answerer.generator.repack_setting)
+        if hasattr(answerer.generator, "repack_setting") else None,
         "llama_build": llama_build(),
     }
     for name in ("seed", "cables", "all"):

@@ -30,7 +30,7 @@ def test_the_saved_prefix_is_keyed_by_repacking(tmp_path):
     model = tmp_path / "m.gguf"
     model.write_bytes(b"GGUF")  # never loaded
     on, off = (LlamaGenerator(model, threads=1, repack=v, state_dir=tmp_path) for v in ("on", "off"))
-    assert on.repack and not off.repack
+    assert repack_weights(on.repack_setting) and not repack_weights(off.repack_setting)
     prefix = [{"role": "system", "content": "rules"}]
     assert on._state_file(prefix) != off._state_file(prefix)  # other kernels, other KV values
 

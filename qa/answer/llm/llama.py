@@ -117,7 +117,7 @@ class LlamaGenerator:
     ) -> None:
         self.model_path = Path(model_path)
         self.flash_attn_setting = flash_attn
-        self.repack = repack_weights(repack)  # False on AMX builds: their kernels crash (qa.answer.llm.loader)
+        self.repack_setting = repack  # read at load: auto looks at the llama.cpp build (qa.answer.llm.loader)
         self.state_dir = state_dir
         self.name = name or self.model_path.name
         self.n_ctx = n_ctx
@@ -152,7 +152,7 @@ class LlamaGenerator:
                               exit_code=MISSING_MODEL_EXIT) from exc
             started = time.perf_counter()
             try:  # verbose off: llama.cpp's load and timing logs would flood stderr
-                self._llm = open_llama(self.model_path, repack=self.repack, n_ctx=self.n_ctx,
+                self._llm = open_llama(self.model_path, repack=repack_weights(self.repack_setting), n_ctx=self.n_ctx,
                                        n_threads=self.threads, n_threads_batch=self.threads,
                                        flash_attn=self.flash_attn(), verbose=False)
             except (ValueError, RuntimeError) as exc:
@@ -206,7 +206,8 @@ class LlamaGenerator:
         st = self.model_path.stat()
         # the KV cache's layout depends on flash attention, its values on the build's kernels (repack too)
         key = json.dumps([str(self.model_path.resolve()), st.st_size, st.st_mtime_ns, self.n_ctx,
-                          llama_cpp.__version__, llama_build(), self.flash_attn(), self.repack, list(prefix)],
+                          llama_cpp.__version__, llama_build(), self.flash_attn(),
+                          repack_weights(self.repack_setting), list(prefix)],
                          sort_keys=True)
         return Path(self.state_dir) / f"prefix-{hashlib.sha256(key.encode()).hexdigest()[:20]}.llamastate"
 
