@@ -26,9 +26,9 @@ pytestmark = pytest.mark.slow
 # llama-cpp-python's own server, loading the weights as the app does (no repacked buffers on an AMX
 # build, whose kernels crash on this model: qa.answer.llm.loader)
 SERVER = """
-import contextlib, runpy
-from qa.answer.llm.loader import repack_weights, without_extra_buffers
-with contextlib.nullcontext() if repack_weights() else without_extra_buffers():
+import runpy
+from qa.answer.llm.loader import loading, repack_weights
+with loading(repack_weights()):
     runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 """
 

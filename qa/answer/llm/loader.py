@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -59,12 +59,16 @@ def without_extra_buffers() -> Iterator[None]:
             lib.llama_model_default_params = defaults
 
 
+def loading(repack: bool) -> AbstractContextManager[None]:
+    """Where llama-cpp-python loads a model with llama.cpp's repacked weight buffers only when ``repack``
+    is true (for a loader of its own, such as its server: ``with loading(repack_weights()): ...``)."""
+    return nullcontext() if repack else without_extra_buffers()
+
+
 def open_llama(model_path: Path | str, *, repack: bool, **kwargs: Any) -> Any:
     """A ``llama_cpp.Llama`` for ``model_path`` (``kwargs`` go to it), with llama.cpp's repacked
     weight buffers only when ``repack`` is true."""
     from llama_cpp import Llama
 
-    if repack:
-        return Llama(model_path=str(model_path), **kwargs)
-    with without_extra_buffers():
+    with loading(repack):
         return Llama(model_path=str(model_path), **kwargs)
