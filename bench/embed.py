@@ -5,10 +5,11 @@ interleaved rounds (fp32, int8, int8, fp32, ...) so that load from other process
 machine falls on both alike; the speed-up is reported as a ratio from the same run, with per-round
 ratios to show the noise. The corpus projection scales the measured rate to every window of every
 cable. Recall@1/5/10 on squad2-dev (answerable questions; a passage scores by its best window)
-shows what the fast path costs in retrieval quality. ``int8-v1`` is the int8 path before the fused
-graph and the worker sessions (``previous_int8``), for the ratio between the two.
+shows what the fast path costs in retrieval quality. ``int8-v2`` is the int8 path before recipe v3
+(``previous_int8``: the residual layer norms fused into ONNX Runtime's SkipLayerNormalization), for the
+ratio between the two.
 
-    python bench/embed.py [--n 1000] [--chunk 125] [--variants fp32,int8,int8-v1,bf16] [--no-recall]
+    python bench/embed.py [--n 1000] [--chunk 125] [--variants fp32,int8,int8-v2,bf16] [--no-recall]
 
 Prints the figures and writes bench/results/embed.json.
 """
@@ -64,17 +65,16 @@ def corpus_paragraphs() -> tuple[list[str], int, str]:
 
 
 def previous_int8(settings: EmbedSettings) -> Embedder:
-    """The int8 path as it was before the fused graph and the one-thread worker sessions (recipe v1:
-    the plain exported graph, quantized the same way, every text on one session of all cores), so
-    that one run compares the two on the same windows."""
+    """The int8 path as it was before recipe v3 (recipe v2: the residual layer norms fused into
+    SkipLayerNormalization, in the graph and by the session), run the same way (one-thread worker
+    sessions), so that one run compares the two on the same windows."""
     folder = model_folder(settings)
-    path = settings.cache_dir / f"bench-{folder.name}-int8-v1.onnx"
+    path = settings.cache_dir / f"bench-{folder.name}-int8-v2.onnx"
     if not path.is_file():
         settings.cache_dir.mkdir(parents=True, exist_ok=True)
-        build_int8(folder.transformer_dir, path, fuse=False)
-    embedder = OnnxEmbedder(str(path), folder, settings)
-    embedder.threads = 1  # its session keeps all cores; this only turns the worker sessions off
-    embedder.name = f"{folder.name}@int8-v1"
+        build_int8(folder.transformer_dir, path, skip_layer_norm=True)
+    embedder = OnnxEmbedder(str(path), folder, settings, disabled_optimizers=())
+    embedder.name = f"{folder.name}@int8-v2"
     return embedder
 
 
@@ -133,8 +133,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1000, help="windows sampled from the corpus for the speed test")
     ap.add_argument("--chunk", type=int, default=250, help="windows per encode call (one round)")
-    ap.add_argument("--variants", default="fp32,int8,int8-v1",
-                    help="comma-separated embed.quantize values, and int8-v1: the int8 path before recipe v2")
+    ap.add_argument("--variants", default="fp32,int8,int8-v2",
+                    help="comma-separated embed.quantize values, and int8-v2: the int8 path before recipe v3")
     ap.add_argument("--no-recall", action="store_true", help="skip the squad2-dev recall comparison")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "embed.json")
@@ -146,9 +146,9 @@ def main() -> int:
     embedders: dict[str, Embedder] = {}
     load_s = {}
     for v in variants:
-        settings = load_settings(None, dict(os.environ), {"embed.quantize": v.removesuffix("-v1")})
+        settings = load_settings(None, dict(os.environ), {"embed.quantize": v.removesuffix("-v2")})
         t0 = time.perf_counter()
-        embedders[v] = previous_int8(settings.embed) if v == "int8-v1" else load_embedder(settings.embed)
+        embedders[v] = previous_int8(settings.embed) if v == "int8-v2" else load_embedder(settings.embed)
         load_s[v] = round(time.perf_counter() - t0, 2)
     ref = embedders[variants[0]]
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from qa.cores import usable_cores
 from qa.embed.folder import ModelFolder
-from qa.embed.quantize import int8_model
+from qa.embed.quantize import SLOW_FUSIONS, int8_model
 from qa.embed.windows import Progress, TokenWindows
 from qa.errors import QAError
 from qa.settings import EmbedSettings
@@ -24,7 +24,8 @@ from qa.settings import EmbedSettings
 class OnnxEmbedder:
     """Embeds with an int8 ONNX model; ``build()`` makes (once) and loads it."""
 
-    def __init__(self, onnx_path: str, folder: ModelFolder, settings: EmbedSettings) -> None:
+    def __init__(self, onnx_path: str, folder: ModelFolder, settings: EmbedSettings,
+                 disabled_optimizers: tuple[str, ...] = SLOW_FUSIONS) -> None:
         from tokenizers import Tokenizer
 
         tok_file = folder.transformer_dir / "tokenizer.json"
@@ -44,6 +45,7 @@ class OnnxEmbedder:
         self._windows = TokenWindows(lambda text: whole.encode(text, add_special_tokens=False).offsets,
                                      folder.max_seq_length, settings.window_tokens, settings.window_overlap)
         self._path = onnx_path
+        self._disabled = list(disabled_optimizers)
         self.threads = settings.threads if settings.threads > 0 else usable_cores()
         self.session = self._session(self.threads)
         self.inputs = [i.name for i in self.session.get_inputs()]
@@ -62,7 +64,8 @@ class OnnxEmbedder:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
-            return ort.InferenceSession(self._path, options, providers=["CPUExecutionProvider"])
+            return ort.InferenceSession(self._path, options, providers=["CPUExecutionProvider"],
+                                        disabled_optimizers=self._disabled)
         except Exception as exc:  # noqa: BLE001 - a corrupt cache file: say where it is
             raise QAError(f"cannot load the int8 embedding model {self._path} ({exc}); delete it to rebuild it",
                           exit_code=4) from exc

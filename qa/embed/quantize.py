@@ -7,10 +7,13 @@ measures the speed-up and the recall cost). The recipe, chosen by measurement:
 - export with eager attention (plain MatMul/Softmax, which trace to a graph valid for any batch and
   length), opset 17, dynamic batch and sequence axes;
 - for a BERT-type encoder (all-MiniLM-L6-v2 is one), fuse each layer's attention, the embeddings'
-  layer norm, the residual layer norms and the GELUs into ONNX Runtime's fused operators
-  (``onnxruntime.transformers.optimizer``): on an AVX2-only EPYC this ran 1.16x the unfused int8 graph
-  on the same cable windows, vectors within cosine 0.995 of it (``bench/embed.py``); a model the
-  optimizer cannot fuse keeps the plain graph;
+  layer norm and the GELUs into ONNX Runtime's fused operators (``onnxruntime.transformers.optimizer``):
+  on an AVX2-only EPYC this ran 1.16x the unfused int8 graph on the same cable windows, vectors within
+  cosine 0.995 of it (``bench/embed.py``); a model the optimizer cannot fuse keeps the plain graph;
+- but never the residual layer norms into ``SkipLayerNormalization`` (neither here nor when a session
+  loads the graph, ``SLOW_FUSIONS``): ONNX Runtime 1.31's CPU kernel for it ran 5-6x slower than the
+  Add + LayerNormalization it replaces (0.27 against 0.045 ms for 157 tokens x 384, one thread on an
+  AMX Xeon) and took 28% of the int8 encoder's time; without it the encoder ran 1.4x as fast;
 - quantize dynamically the weight products (MatMuls with a weight operand, and the fused attention's
   input projection), weights per output channel; the attention products (activation x activation)
   stay fp32, and so do the embeddings.
@@ -34,8 +37,11 @@ from qa.errors import QAError
 
 log = logging.getLogger(__name__)
 
-RECIPE = "onnx17-eager-fused-int8-matmul-attention-perchannel-v2"  # change whenever export or quantization changes
+# Change RECIPE whenever export or quantization changes.
+RECIPE = "onnx17-eager-fused-noskipln-int8-matmul-attention-perchannel-v3"
 _SKIP_DIRS = {"onnx", "openvino", ".git", "__pycache__"}
+# ONNX Runtime graph fusions that every session of the int8 model turns off (see the module docstring).
+SLOW_FUSIONS = ("SkipLayerNormFusion",)
 
 
 def fingerprint(model_dir: Path) -> str:
@@ -88,13 +94,15 @@ def int8_model(model_dir: Path, transformer_dir: Path, cache_dir: Path, label: s
     return target
 
 
-def build_int8(transformer_dir: Path, target: Path, *, fuse: bool = True) -> None:
-    """Export, fuse (unless ``fuse`` is false: the recipe-v1 graph ``bench/embed.py`` compares with) and
-    quantize the encoder in a temporary folder beside ``target``, then rename the result into place."""
+def build_int8(transformer_dir: Path, target: Path, *, skip_layer_norm: bool = False) -> None:
+    """Export, fuse and quantize the encoder in a temporary folder beside ``target``, then rename the
+    result into place. ``skip_layer_norm`` also fuses the residual layer norms: the recipe-v2 graph that
+    ``bench/embed.py`` compares with."""
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as tmp:
         fp32, int8 = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
         export_onnx(transformer_dir, fp32)
-        quantize_int8(fuse_encoder(fp32, transformer_dir, Path(tmp) / "fused.onnx") if fuse else fp32, int8)
+        fused = fuse_encoder(fp32, transformer_dir, Path(tmp) / "fused.onnx", skip_layer_norm=skip_layer_norm)
+        quantize_int8(fused, int8)
         os.replace(int8, target)
 
 
@@ -139,9 +147,10 @@ def export_onnx(transformer_dir: Path, out: Path) -> None:
         )
 
 
-def fuse_encoder(fp32: Path, transformer_dir: Path, out: Path) -> Path:
+def fuse_encoder(fp32: Path, transformer_dir: Path, out: Path, *, skip_layer_norm: bool = False) -> Path:
     """``out``, the graph with ONNX Runtime's fused BERT operators, for a BERT-type encoder whose
-    attention the optimizer fuses in every layer; otherwise ``fp32`` itself (the plain graph)."""
+    attention the optimizer fuses in every layer; otherwise ``fp32`` itself (the plain graph). The
+    residual layer norms stay Add + LayerNormalization unless ``skip_layer_norm``."""
     import json
 
     try:
@@ -151,11 +160,15 @@ def fuse_encoder(fp32: Path, transformer_dir: Path, out: Path) -> Path:
     layers = config.get("num_hidden_layers")
     if config.get("model_type") != "bert" or not layers:
         return fp32
+    from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
 
+    options = FusionOptions("bert")
+    options.enable_skip_layer_norm = options.enable_bias_skip_layer_norm = skip_layer_norm
     try:
         model = optimize_model(str(fp32), model_type="bert", num_heads=int(config["num_attention_heads"]),
-                               hidden_size=int(config["hidden_size"]), opt_level=1)
+                               hidden_size=int(config["hidden_size"]), opt_level=1,
+                               optimization_options=options)
     except Exception as exc:  # noqa: BLE001 - the plain graph still works
         log.info("keeping the unfused graph: the optimizer failed (%s: %s)", type(exc).__name__, exc)
         return fp32

@@ -265,13 +265,34 @@ def test_int8_graph_has_fused_attention_and_workers_share_texts(int8, cache_dir:
 
     built = next(cache_dir.glob("*-int8.onnx"))
     ops = {n.op_type for n in onnx.load(str(built)).graph.node}
-    assert {"QAttention", "SkipLayerNormalization", "BiasGelu", "MatMulInteger"} <= ops, ops
+    assert {"QAttention", "LayerNormalization", "BiasGelu", "MatMulInteger"} <= ops, ops
+    assert "SkipLayerNormalization" not in ops  # its CPU kernel is slow (qa.embed.quantize)
     texts = [f"paragraph {i}: the embassy reported on rice prices in province {i}" for i in range(9)]
     one = load_embedder(EmbedSettings(cache_dir=cache_dir, threads=1))
     many = load_embedder(EmbedSettings(cache_dir=cache_dir, threads=3))  # three one-thread sessions
     a, b = one.encode(texts), many.encode(texts)
     assert not one._workers and len(many._workers) == 3
     assert np.array_equal(a, b)  # the same vectors, in the same order, on any number of workers
+
+
+@pytest.mark.slow
+def test_sessions_do_not_fuse_the_slow_skip_layer_norm(int8, cache_dir: Path, tmp_path: Path) -> None:
+    """ONNX Runtime would fuse Add + LayerNormalization back into SkipLayerNormalization when it loads
+    the graph; the embedder's sessions turn that fusion off."""
+    import onnx
+    import onnxruntime as ort
+
+    built = next(cache_dir.glob("*-int8.onnx"))
+
+    def loaded_ops(disabled: list[str]) -> set[str]:
+        options = ort.SessionOptions()
+        options.optimized_model_filepath = str(tmp_path / "loaded.onnx")
+        ort.InferenceSession(str(built), options, providers=["CPUExecutionProvider"], disabled_optimizers=disabled)
+        return {n.op_type for n in onnx.load(str(tmp_path / "loaded.onnx")).graph.node}
+
+    assert "SkipLayerNormalization" in loaded_ops([])  # what the runtime does by default
+    assert "SkipLayerNormalization" not in loaded_ops(list(quantize_mod.SLOW_FUSIONS))
+    assert int8._disabled == list(quantize_mod.SLOW_FUSIONS)
 
 
 def test_a_model_that_is_not_bert_keeps_the_plain_graph(tmp_path: Path) -> None:
