@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 import os
+import threading
 
 
 def usable_cores() -> int:
@@ -44,40 +46,66 @@ def idle_cores(sample_s: float = 0.25) -> int:
 
 
 class LoadWatch:
-    """How many cores other programs leave free, from the CPU time all processes used (/proc/stat)
-    minus this process's own since the last reading. The time between two questions is the sample,
-    so a question pays no pause (only one asked within 0.3 s of the last waits out the rest), and a
-    lasting load from another program shows however long the user paused."""
+    """How many cores other programs leave free: the CPU time all processes used (/proc/stat) minus
+    this process's own, read every ``SAMPLE_S`` by a background thread. Only load that lasted counts:
+    the least of the samples over the last ``LASTING_S``. A busy loop or another model shows in every
+    sample and takes a core; a burst (a browser drawing the page, a screenshot, a file save) shows in
+    one or two and does not, where a single window since the last question would count it whole and
+    run the next answer on fewer threads. A question pays no pause (only one asked within the first
+    sample after start waits for it)."""
 
-    MIN_WINDOW_S = 0.3
+    SAMPLE_S = 0.5
+    LASTING_S = 2.0
 
     def __init__(self) -> None:
-        self._last = self._read()
+        import weakref
 
-    @staticmethod
-    def _read() -> tuple[tuple[float, float] | None, float, float]:
-        import time
-
-        return _cpu_times(), time.process_time(), time.monotonic()
+        keep = max(1, round(self.LASTING_S / self.SAMPLE_S))
+        self._samples: collections.deque[float] = collections.deque(maxlen=keep)
+        self._first = threading.Event()
+        stop = threading.Event()
+        # the thread holds the samples, not self, so a dropped watch stops its thread
+        thread = threading.Thread(target=_sample_load, args=(self._samples, self._first, stop, self.SAMPLE_S),
+                                  name="cableqa-load-watch", daemon=True)
+        weakref.finalize(self, stop.set)
+        thread.start()
 
     def others_busy(self) -> float:
-        """Cores' worth of CPU time other processes used since the last reading."""
-        import time
-
-        now = self._read()
-        if now[2] - self._last[2] < self.MIN_WINDOW_S:
-            time.sleep(self.MIN_WINDOW_S - (now[2] - self._last[2]))
-            now = self._read()
-        before, self._last = self._last, now
-        if before[0] is None or now[0] is None:
-            return 0.0
-        busy_s = (now[0][0] - before[0][0]) / os.sysconf("SC_CLK_TCK")
-        return max(0.0, busy_s - (now[1] - before[1])) / (now[2] - before[2])
+        """Cores' worth of CPU time other processes kept busy through the last ``LASTING_S`` (the least
+        sample; 0.0 where /proc/stat cannot be read)."""
+        self._first.wait(timeout=2 * self.SAMPLE_S)
+        samples = list(self._samples)
+        return min(samples) if samples else 0.0
 
     def free_cores(self) -> int:
-        """Usable cores minus the cores other processes kept busy since the last call (at least 1)."""
+        """Usable cores minus the cores other processes kept busy lately (at least 1)."""
         cores = usable_cores()
         return max(1, min(cores, cores - round(self.others_busy())))
+
+
+def _sample_load(samples: collections.deque[float], first: threading.Event, stop: threading.Event,
+                 every_s: float) -> None:
+    """Append other processes' load (cores' worth) over each ``every_s`` to ``samples`` until ``stop``."""
+    import time
+
+    clock_tick = os.sysconf("SC_CLK_TCK")
+
+    def read() -> tuple[tuple[float, float] | None, float, float]:
+        return _cpu_times(), time.process_time(), time.monotonic()
+
+    last = read()
+    if last[0] is None:
+        first.set()  # nothing to read: others_busy reports no load rather than waiting
+        return
+    while not stop.wait(every_s):
+        now = read()
+        if now[0] is None or now[2] <= last[2]:
+            break
+        busy_s = (now[0][0] - last[0][0]) / clock_tick
+        samples.append(max(0.0, busy_s - (now[1] - last[1])) / (now[2] - last[2]))
+        first.set()
+        last = now
+    first.set()
 
 
 def cpu_flags() -> list[str]:

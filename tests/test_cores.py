@@ -55,6 +55,32 @@ def test_another_process_is_counted(hog: None) -> None:
     assert watch.others_busy() > 0.7
 
 
+def _burst(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        sum(range(10_000))
+
+
+def test_a_short_burst_just_before_a_question_is_not_a_busy_core() -> None:
+    """A browser drawing the page for a second right before the first question: no core taken away.
+    Counted over the whole window since the last reading (as before), the burst was most of a core."""
+    if usable_cores() < 2:
+        pytest.skip("one core: nothing to leave free")
+    watch = LoadWatch()  # made when the model's prompt prefix is warmed up and the page says "ready"
+    time.sleep(0.7)
+    burst = mp.Process(target=_burst, args=(1.0,), daemon=True)
+    burst.start()
+    burst.join(5)
+    assert watch.others_busy() < 0.5
+    assert watch.free_cores() == usable_cores()
+
+
+def test_a_lasting_load_is_seen_through_the_whole_window(hog: None) -> None:
+    watch = LoadWatch()
+    time.sleep(LoadWatch.LASTING_S + LoadWatch.SAMPLE_S)
+    assert watch.others_busy() > 0.7
+
+
 @pytest.mark.slow
 def test_generator_with_automatic_threads_uses_the_free_cores(hog: None) -> None:
     if usable_cores() < 2:

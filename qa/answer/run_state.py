@@ -66,3 +66,7 @@ class QuestionRun:
 
     def mark(self, name: str) -> None:
         self.timings[name] = round(1000 * (time.perf_counter() - self.started), 1)
+
+    def timings_line(self) -> str:
+        """The marks so far, ms from the question, for ``-v`` logs (where a slow answer's time went)."""
+        return ", ".join(f"{name} {ms:.0f}" for name, ms in self.timings.items())

@@ -4,8 +4,9 @@ One app process serves an index of the built-in example with the real embedder a
 model. The steps run in order, as a user would, and each saves a screenshot under
 ``tests/artifacts/screenshots/``:
 
-1. ask the trafficking-cases question: the sources show before the answer, the answer streams, and
-   it ends citing ``06PHNOMPENH657 ¶5`` with a checked chip;
+1. ask the trafficking-cases question as soon as the page says "ready": the sources show before the
+   answer, the answer's first token streams within 5 s of "ready" (issue 15; 10 s on an AVX2-only
+   CPU), and it ends citing ``06PHNOMPENH657 ¶5`` with a checked chip;
 2. click the chip: the paragraph shows with its cable's header and the supporting sentence;
 3. ask an unanswerable question under a filter: the filter shows in the transcript, and the answer
    is an abstention offering the nearest paragraphs;
@@ -33,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from qa.cores import cpu_flags
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1800)]
 
@@ -91,7 +94,7 @@ def serve_app(index_dir: Path, tmp: Path, env: dict[str, str]) -> Iterator[str]:
     port = free_port()
     log = (tmp / "app.log").open("w")
     command = [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port),
-               "--index-dir", str(index_dir)]
+               "--index-dir", str(index_dir), "-v"]  # -v: the log shows load times and thread changes
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -155,26 +158,31 @@ def finished_answer(page: Any, turn: int) -> Any:
     return answer
 
 
+def first_token_limit_s() -> float:
+    """Issue 15's 5 s from "ready" to the first token, where this CPU meets it (AVX-512 VNNI); on an
+    AVX2-only CPU prompt processing is slower (the README's AVX2 row) and the bound is the issue's
+    10 s for a whole answer, which still catches a first question that waits for a model load."""
+    return 5.0 if "avx512_vnni" in cpu_flags() else 10.0
+
+
 def test_answer_streams_with_checked_citation(page: Any) -> None:
     expect = playwright_api.expect
     summary = page.locator("#index-summary")
     expect(summary).to_contain_text("1 document", timeout=30_000)
     # The page says the model is loading until it and its prompt prefixes are ready, then "ready".
     expect(summary).to_contain_text("ready", timeout=START_S * 1000)
-    shot(page, "01-start")
-    asked = time.monotonic()
+    ready = time.monotonic()  # the user asks at once; the clock runs from "ready" (no screenshot first)
     ask(page, "How many human trafficking cases were reported in Cambodia in 2005?")
     # Sources come first: listed while the answer has no checked citation yet.
     expect(page.locator("#sources")).to_contain_text("06PHNOMPENH657 ¶5", timeout=120_000)
     assert page.locator("#chat a.cite-checked").count() == 0
-    shot(page, "02-sources-first")
     page.wait_for_selector("#chat .draft", timeout=ANSWER_MS)  # the unchecked draft streams in
-    first_token_s = time.monotonic() - asked
+    first_token_s = time.monotonic() - ready
     shot(page, "03-streaming")
-    (SHOTS / "first_answer.json").write_text(json.dumps({"first_token_s_after_ready": round(first_token_s, 2)}))
-    # The figure is written above for the notes (the 5 s target is a benchmark's, not a test's); this
-    # bound only catches a first question that waits for a model load the page did not announce.
-    assert first_token_s < 30, first_token_s
+    limit_s = first_token_limit_s()
+    (SHOTS / "first_answer.json").write_text(json.dumps(
+        {"first_token_s_after_ready": round(first_token_s, 2), "limit_s": limit_s, "cpu_flags": cpu_flags()}))
+    assert first_token_s < limit_s, (first_token_s, limit_s)
     answer = finished_answer(page, 1)
     shot(page, "04-answer")
     assert page.locator("#chat .draft").count() == 0
