@@ -107,8 +107,8 @@ class Answerer:
 
     def warm_up(self) -> None:
         """Load the model(s) and evaluate the fixed prompt prefixes (rules and examples) now, and run
-        the embedder once: its first batch pays a one-off setup (about 0.3-0.5 s on a 2-core Xeon) that
-        the first question's sentence scoring would otherwise wait for."""
+        the embedder once: its first batch of several texts makes its worker sessions (about 0.3-0.5 s
+        on a 2-core Xeon), which the first question's sentence scoring would otherwise wait for."""
         self.embedder.encode(["A sentence to warm the embedder, of about the length passages hold."] * 4)
         self.embedder.encode_query("a question to warm the query path")
         warm = getattr(self.generator, "warm_up", None)
