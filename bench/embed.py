@@ -10,6 +10,10 @@ shows what the fast path costs in retrieval quality. ``int8-v2`` is the int8 pat
 ratio between the two.
 
     python bench/embed.py [--n 1000] [--chunk 125] [--variants fp32,int8,int8-v2,bf16] [--no-recall]
+                          [--avx2-kernels]
+
+``--avx2-kernels`` runs both sides on the AVX2 kernels of ONNX Runtime and torch on an AVX-512
+machine (``bench/avx2_kernels.py``).
 
 Prints the figures and writes bench/results/embed.json.
 """
@@ -37,6 +41,8 @@ SQUAD = SHARED / "eval" / "squad2-dev"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from avx2_kernels import kernels, reexec_with_avx2_kernels  # noqa: E402
 
 from qa.cores import cpu_flags  # noqa: E402
 from qa.embed.folder import model_folder  # noqa: E402
@@ -138,7 +144,11 @@ def main() -> int:
     ap.add_argument("--no-recall", action="store_true", help="skip the squad2-dev recall comparison")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "embed.json")
+    ap.add_argument("--avx2-kernels", action="store_true",
+                    help="hide AVX-512/VNNI/AMX from CPUID, so ONNX Runtime and torch run their AVX2 kernels")
     args = ap.parse_args()
+    if args.avx2_kernels:
+        reexec_with_avx2_kernels()
     if not CABLES.is_dir():
         print(f"no corpus at {CABLES}", file=sys.stderr)
         return 2
@@ -199,7 +209,7 @@ def main() -> int:
 
     report = {
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                    "cpu_flags": cpu_flags(),
+                    "cpu_flags": cpu_flags(), "kernels": kernels(),
                     "loadavg_before": [round(x, 2) for x in load_before],
                     "loadavg_after": [round(x, 2) for x in load_after]},
         "corpus": {"cables": n_docs, "paragraphs": len(paragraphs), "windows": len(all_windows),
@@ -222,7 +232,7 @@ def main() -> int:
         print(f"{v} vs {base}: per-round ratios {min(rounds)}..{max(rounds)} (median {statistics.median(rounds):.2f})"
               + (f"; recall@5 cost {results[v]['recall@5_cost_points']} points"
                  if "recall@5_cost_points" in results[v] else ""))
-    print(f"CPU {' '.join(cpu_flags())}; load average {load_before[0]:.1f} -> {load_after[0]:.1f} "
+    print(f"CPU {' '.join(cpu_flags())}, kernels {kernels()}; load average {load_before[0]:.1f} -> {load_after[0]:.1f} "
           f"on {os.cpu_count()} cores "
           "(above ~2.5 means other processes shared the CPU; compare ratios, not absolute rates)")
     print(f"wrote {args.out}")

@@ -5,7 +5,10 @@ and reports wall time, the time to searchable (the text phase: parsed, stored, f
 the embedding phase apart, paragraphs/s, windows embedded and reused, index size and peak memory. Then
 runs search queries (query embedding included, model loaded) and reports p50/p95 per mode.
 
-    .venv/bin/python bench/index.py [--limit N] [--index-dir DIR] [--queries 200]
+    .venv/bin/python bench/index.py [--limit N] [--index-dir DIR] [--queries 200] [--avx2-kernels]
+
+``--avx2-kernels``: the embedder runs ONNX Runtime's AVX2 kernels on an AVX-512 machine
+(``bench/avx2_kernels.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from avx2_kernels import kernels, reexec_with_avx2_kernels  # noqa: E402
 from injection import cpu_flags  # noqa: E402
 
 from qa.evaluation.metrics import percentile  # noqa: E402
@@ -78,7 +82,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("bench/results/index.json"))
     ap.add_argument("--search-only", action="store_true",
                     help="time search on the index already in --index-dir, without indexing (writes --out)")
+    ap.add_argument("--avx2-kernels", action="store_true",
+                    help="hide AVX-512/VNNI/AMX from CPUID, so the embedder runs ONNX Runtime's AVX2 kernels")
     args = ap.parse_args()
+    if args.avx2_kernels:
+        reexec_with_avx2_kernels()
     if args.search_only and args.index_dir is None:
         ap.error("--search-only needs --index-dir")
     settings = load_settings(None, os.environ, {})
@@ -102,7 +110,7 @@ def main() -> None:
     if args.search_only:
         searcher = open_searcher(settings, embedder)
         latency = search_latency(searcher, args)
-        result = {"cpu_flags": cpu_flags(), "search": latency, "index_dir": str(args.index_dir),
+        result = {"cpu_flags": cpu_flags(), "kernels": kernels(), "search": latency, "index_dir": str(args.index_dir),
                   "settings": search_settings(settings), "load_average": os.getloadavg()[0]}
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2))
@@ -119,7 +127,7 @@ def main() -> None:
         f"({paragraphs / index_s:.1f} paragraphs/s); {summary.embedded} windows embedded, "
         f"{summary.reused_vectors} reused; {summary.failed} failed; index {size_mb:.0f} MB; embedder {embedder.name} "
         f"(loaded in {load_s:.1f} s); searchable by words after {summary.text_seconds:.1f} s, embedded in "
-        f"{summary.vector_seconds:.1f} s more; CPU {' '.join(cpu_flags())}"
+        f"{summary.vector_seconds:.1f} s more; CPU {' '.join(cpu_flags())}, kernels {kernels()}"
     )
 
     searcher = open_searcher(settings, embedder)
@@ -130,6 +138,7 @@ def main() -> None:
         "files": len(files),
         "failed": summary.failed,
         "cpu_flags": cpu_flags(),
+        "kernels": kernels(),
         "index_seconds": round(index_s, 1),
         "text_phase_seconds": round(summary.text_seconds, 1),
         "vector_phase_seconds": round(summary.vector_seconds, 1),
