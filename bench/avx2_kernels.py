@@ -28,6 +28,11 @@ def kernels() -> str:
     return LABEL if os.environ.get("AVX2ONLY_ACTIVE") == "1" else "native"
 
 
+def c_compiler() -> str | None:
+    """The C compiler to build the shim with: ``$CC``, else ``cc``, else ``gcc``; None when there is none."""
+    return shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+
+
 def build_shim(cache_dir: Path | None = None) -> Path:
     """Compile ``avx2only.c`` (once per source version) and return the shared library's path."""
     source = SOURCE.read_bytes()
@@ -35,7 +40,7 @@ def build_shim(cache_dir: Path | None = None) -> Path:
     target = cache_dir / f"avx2only-{hashlib.sha256(source).hexdigest()[:12]}.so"
     if target.is_file():
         return target
-    compiler = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+    compiler = c_compiler()
     if compiler is None:
         raise SystemExit("--avx2-kernels needs a C compiler (cc or gcc) to build bench/avx2only.c")
     cache_dir.mkdir(parents=True, exist_ok=True)

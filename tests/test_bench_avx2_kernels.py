@@ -1,15 +1,14 @@
 """``bench/avx2only.c``: preloaded, the process sees a CPU without AVX-512, and real faults still kill it.
 
 Run through the real thing: the shim is compiled with the system's C compiler and preloaded into a
-real Python process, where torch (which picks its kernels from CPUID, as ONNX Runtime does) reports
-the instruction set it will use.
+compiled CPUID probe and into a real Python process, where torch (which picks its kernels from CPUID,
+as ONNX Runtime does) reports the instruction set it will use.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ avx2_kernels = load_script("bench/avx2_kernels.py")
 FLAGS = set(re.findall(r"\b\w+\b", Path("/proc/cpuinfo").read_text())) if Path("/proc/cpuinfo").is_file() else set()
 
 pytestmark = [
-    pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None, reason="no C compiler"),
+    pytest.mark.skipif(avx2_kernels.c_compiler() is None, reason="no C compiler"),
     pytest.mark.skipif("cpuid_fault" not in FLAGS, reason="this CPU cannot fault CPUID"),
 ]
 
@@ -42,11 +41,14 @@ int main(void) {
 CAPABILITY = "import torch, os; print(torch.backends.cpu.get_cpu_capability(), os.environ.get('AVX2ONLY_ACTIVE'))"
 
 
-def _run(code: str, preload: Path | None) -> subprocess.CompletedProcess[str]:
+def _env(preload: Path | None) -> dict[str, str]:
+    """This environment without any preload (or the shim's mark), plus ``preload`` when given."""
     env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "AVX2ONLY_ACTIVE")}
-    if preload is not None:
-        env["LD_PRELOAD"] = str(preload)
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    return env if preload is None else {**env, "LD_PRELOAD": str(preload)}
+
+
+def _run(code: str, preload: Path | None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], env=_env(preload), capture_output=True, text=True, timeout=120)
 
 
 def test_preloaded_process_runs_avx2_kernels(tmp_path: Path) -> None:
@@ -63,13 +65,12 @@ def test_preloaded_process_runs_avx2_kernels(tmp_path: Path) -> None:
 def test_cpuid_answers_lack_avx512(tmp_path: Path) -> None:
     source, probe = tmp_path / "probe.c", tmp_path / "probe"
     source.write_text(PROBE)
-    subprocess.run([shutil.which("cc") or "gcc", "-O1", "-o", str(probe), str(source)], check=True)
-    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
-    masked = subprocess.run([str(probe)], env={**env, "LD_PRELOAD": str(avx2_kernels.build_shim(tmp_path))},
+    subprocess.run([avx2_kernels.c_compiler(), "-O1", "-o", str(probe), str(source)], check=True)
+    masked = subprocess.run([str(probe)], env=_env(avx2_kernels.build_shim(tmp_path)),
                             capture_output=True, text=True, check=True)
     assert masked.stdout.split() == ["0", "0"]
     if "avx512f" in FLAGS:
-        native = subprocess.run([str(probe)], env=env, capture_output=True, text=True, check=True)
+        native = subprocess.run([str(probe)], env=_env(None), capture_output=True, text=True, check=True)
         assert native.stdout.split() == ["1", "7"]
 
 
