@@ -4,7 +4,8 @@ Each round runs the browser test's first step (``tests/ui/test_browser.py``: a f
 built-in example, a fresh ``python app.py``, headless Chromium asking the trafficking question the moment
 the page says "ready") and reads the figure it writes. So the benchmark times exactly what the test
 asserts, as a user after ``make run`` meets it; the test's own bound decides pass or fail, this reports
-the spread over rounds.
+the spread over rounds. The test starts the app with the model file dropped from the page cache (as after
+a reboot), so every round is the cold case.
 
     .venv/bin/python bench/first_answer.py [--rounds 5] [--out bench/results/first_answer.json]
 
@@ -22,6 +23,8 @@ import sys
 from pathlib import Path
 
 from injection import cpu_flags
+
+from qa.cores import llama_build
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURE = ROOT / "tests" / "artifacts" / "screenshots" / "first_answer.json"
@@ -50,7 +53,9 @@ def main() -> None:
         rounds.append(one_round())
         print(f"round {n}: first token {rounds[-1]['first_token_s']:.2f} s after ready", flush=True)
     times = sorted(float(r["first_token_s"]) for r in rounds)
-    out = {"cpu_flags": cpu_flags(), "rounds": rounds, "first_token_p50_s": round(statistics.median(times), 2),
+    # the app inherits this environment: PYTHONPATH=/tmp/avx2pkg gives it an AVX2 build of llama.cpp
+    out = {"cpu_flags": cpu_flags(), "llama_build": llama_build(), "rounds": rounds,
+           "first_token_p50_s": round(statistics.median(times), 2),
            "first_token_max_s": times[-1], "passed": sum(bool(r["test_passed"]) for r in rounds),
            "load_average_at_end": os.getloadavg()[0]}
     print(json.dumps({k: v for k, v in out.items() if k != "rounds"}))

@@ -16,6 +16,7 @@ median over rounds, and ratios are to the native build's Q4_K_M without flash at
 what each build was compiled for (``llama_print_system_info``) next to the CPU's flags. Run it alone.
 
     .venv/bin/python bench/llama_formats.py [--formats q4_k_m q4_0 ...] [--flash off on] [--threads 2]
+        [--repack auto on off]
         [--build avx2=/tmp/avx2pkg] [--rounds 2] [--prompt-tokens 768] [--gen 32] [--reps 2]
         [--out bench/results/llama_formats.json]
 """
@@ -75,14 +76,16 @@ def prompt_tokens(llm: Any, n: int) -> list[int]:
     return tokens[:n]
 
 
-def measure(path: Path, *, threads: int, flash: bool, n_prompt: int, n_gen: int, reps: int) -> dict:
-    """Prompt and generation tokens/s of one model file and setting, from llama.cpp's own timers."""
+def measure(path: Path, *, threads: int, flash: bool, n_prompt: int, n_gen: int, reps: int,
+            repack: str = "auto") -> dict:
+    """Prompt and generation tokens/s of one model file and setting (``repack``: ``llm.repack``), from
+    llama.cpp's own timers."""
     import llama_cpp
 
     from qa.answer.llm.loader import open_llama, repack_weights
 
     started = time.perf_counter()
-    llm = open_llama(path, repack=repack_weights(), n_ctx=n_prompt + n_gen + 16, n_threads=threads,
+    llm = open_llama(path, repack=repack_weights(repack), n_ctx=n_prompt + n_gen + 16, n_threads=threads,
                      n_threads_batch=threads, flash_attn=flash, verbose=False)
     load_s = time.perf_counter() - started
     tokens = prompt_tokens(llm, n_prompt)
@@ -98,7 +101,7 @@ def measure(path: Path, *, threads: int, flash: bool, n_prompt: int, n_gen: int,
         gen_rates.append(perf.n_eval / (perf.t_eval_ms / 1000))
     del llm
     row = {"file": path.name, "size_mb": round(path.stat().st_size / 2**20, 1), "threads": threads,
-           "flash_attn": flash, "load_s": round(load_s, 2),
+           "flash_attn": flash, "repack": repack, "repack_on": repack_weights(repack), "load_s": round(load_s, 2),
            "prompt_tok_s": round(statistics.median(prompt_rates), 1),
            "gen_tok_s": round(statistics.median(gen_rates), 1),
            "prompt_s": round(n_prompt / statistics.median(prompt_rates), 2)}
@@ -110,9 +113,10 @@ def child(args: argparse.Namespace) -> None:
     path, fmt = Path(args.child[0]), args.child[1]
     for threads in args.threads:
         for flash in args.flash:
-            row = measure(path, threads=threads, flash=flash == "on", n_prompt=args.prompt_tokens,
-                          n_gen=args.gen, reps=args.reps)
-            print(json.dumps({"format": fmt, "build_info": llama_build(), **row}), flush=True)
+            for repack in args.repack:
+                row = measure(path, threads=threads, flash=flash == "on", n_prompt=args.prompt_tokens,
+                              n_gen=args.gen, reps=args.reps, repack=repack)
+                print(json.dumps({"format": fmt, "build_info": llama_build(), **row}), flush=True)
 
 
 def run_child(build_dir: str, path: Path, fmt: str, args: argparse.Namespace) -> list[dict]:
@@ -120,8 +124,8 @@ def run_child(build_dir: str, path: Path, fmt: str, args: argparse.Namespace) ->
     if build_dir:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (build_dir, env.get("PYTHONPATH", "")) if p)
     cmd = [sys.executable, __file__, "--child", str(path), fmt, "--threads", *map(str, args.threads),
-           "--flash", *args.flash, "--prompt-tokens", str(args.prompt_tokens), "--gen", str(args.gen),
-           "--reps", str(args.reps)]
+           "--flash", *args.flash, "--repack", *args.repack, "--prompt-tokens", str(args.prompt_tokens),
+           "--gen", str(args.gen), "--reps", str(args.reps)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"measuring {path.name} failed:\n{done.stderr[-2000:]}")
@@ -129,19 +133,22 @@ def run_child(build_dir: str, path: Path, fmt: str, args: argparse.Namespace) ->
 
 
 def summarise(rows: list[dict]) -> list[dict]:
-    """Median over rounds per (build, format, threads, flash), with ratios to native Q4_K_M, flash off."""
+    """Median over rounds per (build, format, threads, flash, repack), with ratios to native Q4_K_M,
+    flash off, the first ``--repack`` setting."""
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
-        groups.setdefault((row["build"], row["format"], row["threads"], row["flash_attn"]), []).append(row)
+        key = (row["build"], row["format"], row["threads"], row["flash_attn"], row.get("repack", "auto"))
+        groups.setdefault(key, []).append(row)
     table = []
-    for (build, fmt, threads, flash), group in groups.items():
+    first_repack = rows[0].get("repack", "auto") if rows else "auto"
+    for (build, fmt, threads, flash, repack), group in groups.items():
         table.append({"build": build, "format": fmt, "threads": threads, "flash_attn": flash,
-                      "rounds": len(group),
+                      "repack": repack, "repack_on": group[0].get("repack_on"), "rounds": len(group),
                       "prompt_tok_s": round(statistics.median(r["prompt_tok_s"] for r in group), 1),
                       "gen_tok_s": round(statistics.median(r["gen_tok_s"] for r in group), 1),
                       "prompt_tok_s_per_round": [r["prompt_tok_s"] for r in group]})
     base = {(t["threads"]): t for t in table if t["build"] == "native" and t["format"] == "q4_k_m"
-            and not t["flash_attn"]}
+            and not t["flash_attn"] and t["repack"] == first_repack}
     for t in table:
         ref = base.get(t["threads"])
         if ref:
@@ -156,6 +163,8 @@ def main() -> None:
                     choices=sorted(FTYPES))
     ap.add_argument("--flash", nargs="+", default=["off", "on"], choices=["off", "on"])
     ap.add_argument("--threads", nargs="+", type=int, default=[2])
+    ap.add_argument("--repack", nargs="+", default=["auto"], choices=["auto", "on", "off"],
+                    help="llm.repack settings: llama.cpp's repacked weight buffers")
     ap.add_argument("--prompt-tokens", type=int, default=768)
     ap.add_argument("--gen", type=int, default=32)
     ap.add_argument("--reps", type=int, default=2, help="prompt evaluations per measurement (median)")
@@ -197,6 +206,7 @@ def main() -> None:
         print(f"{name}: {info}")
     for t in table:
         print(f"{t['build']:>8} {t['format']:>7} threads {t['threads']} flash {'on ' if t['flash_attn'] else 'off'}"
+              f" repack {t['repack']:>4}"
               f"  prompt {t['prompt_tok_s']:6.1f} tok/s ({t.get('prompt_vs_native_q4_k_m', 0):.2f}x)"
               f"  generation {t['gen_tok_s']:5.1f} tok/s ({t.get('gen_vs_native_q4_k_m', 0):.2f}x)")
     result = {"cpu_flags": cpu_flags(), "llama_cpp_python": llama_cpp.__version__, "builds": infos,

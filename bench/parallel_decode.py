@@ -58,7 +58,7 @@ def parallel_decode(model_path: Path, seqs: int, tokens: int, threads: int) -> d
 
     from qa.answer.llm.loader import open_llama, repack_weights
 
-    # owns the weights; repacking as the app does it (off on an AMX build, whose kernels crash)
+    # owns the weights; repacking as the app does it (llm.repack auto: qa.answer.llm.loader)
     llm = open_llama(model_path, repack=repack_weights(), n_ctx=512, n_threads=threads, verbose=False)
     params = llama_cpp.llama_context_default_params()
     params.n_ctx = 2048 * seqs

@@ -124,11 +124,12 @@ class LLMSettings:
                           "kernels); off by default: it made answers slower on AVX-512 and on an AVX2-only CPU"},
     )
     # auto: off where llama.cpp was built with AMX kernels, which crash on the packaged Q4_K_M model
-    # (llama.cpp issue #20824; every question on an AMX_INT8 Xeon here); see qa.answer.llm.loader
+    # (llama.cpp issue #20824; every question on an AMX_INT8 Xeon here), and where it has AVX-512
+    # kernels, which run prompts faster on the plain layout; see qa.answer.llm.loader
     repack: str = field(
         default="auto",
         metadata={"help": "llama.cpp's repacked weight buffers (AMX, interleaved layouts): on, off, or auto "
-                          "(off where llama.cpp was built with AMX kernels)"},
+                          "(on only where llama.cpp was built with neither AMX nor AVX-512 kernels)"},
     )
     max_tokens: int = field(default=256, metadata={"help": "most tokens generated per answer"})
     temperature: float = field(default=0.0, metadata={"help": "sampling temperature (0: greedy)"})

@@ -24,7 +24,7 @@ MODEL_CACHE = ROOT / ".cache" / "cableqa"
 QUESTION = "How many human trafficking cases were reported in Cambodia in 2005?"
 pytestmark = pytest.mark.slow
 # llama-cpp-python's own server, loading the weights as the app does (no repacked buffers on an AMX
-# build, whose kernels crash on this model: qa.answer.llm.loader)
+# build, whose kernels crash on this model, nor on an AVX-512 one: qa.answer.llm.loader)
 SERVER = """
 import runpy
 from qa.answer.llm.loader import loading, repack_weights
