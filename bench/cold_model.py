@@ -37,7 +37,6 @@ MODEL_CACHE = ROOT / ".cache" / "cableqa"
 # One round in a fresh process: argv = cold|warm, read|noread, repack setting, state folder.
 ROUND = r"""
 import json, sys, time
-from collections.abc import Sequence
 from pathlib import Path
 import qa.answer.llm.loader as loader
 from qa.answer.llm.llama import LlamaGenerator

@@ -171,8 +171,9 @@ def _wire_chat(w: SimpleNamespace, backend: Backend) -> None:
             answer, [w.pending, w.chatbot, w.previous, w.claims],
             [w.chatbot, w.sources, w.markdown, w.previous, w.claims, w.busy],
             # minimal: the queue position and elapsed time as text, without the animated overlay on
-            # every output, whose drawing took 0.12-0.2 of a core from llama.cpp while the first prompt
-            # ran (0.08 minimal): on 2 cores its threads wait on each other (bench/first_answer.py)
+            # every output. Its drawing in the browser took 0.12-0.2 of a core while the first prompt
+            # ran (0.08 minimal; sampled from /proc), and on 2 cores llama.cpp's threads wait on each
+            # other: first token after "ready" p50 4.66 s full, 3.62 s minimal (bench/first_answer.py)
             concurrency_limit=1, concurrency_id="generate", show_progress="minimal", api_visibility=PRIVATE,
         )
     w.new_chat.click(lambda: ([], None, {}, "", PLACEHOLDER), None,

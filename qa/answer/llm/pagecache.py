@@ -1,17 +1,15 @@
-"""Having the model file in memory before the first question, not faulted in during it.
+"""Having the model file in memory before the first question, not read from disk during it.
 
-llama.cpp maps the GGUF file (``mmap``) and, without its repacked weight buffers (``llm.repack``),
-touches the weights only when a prompt runs. Restoring a saved prompt prefix (``warm_up``) touches none
-of them, so after a reboot, or once other programs have pushed the file out of the page cache, the first
-question read the ~1.1 GB model from disk in page faults scattered over its first prompt evaluation: on
-the browser test's first question that took the first token from 3.0 s to 4.7-5.0 s after "ready"
-(Intel Xeon with AMX, the file evicted with ``evict`` first; one run). ``read_through`` reads the file
-once in large sequential chunks while the app is still "loading model", so the pages are resident when
-it says "ready". llama.cpp's own prefetch (``madvise WILLNEED``) also reads the file during its load, yet
-the first prompt after it ran slower: with disk reads throttled to 200 MB/s, 3.11 s against 2.54 s with
-the read-through first and 2.7 s warm (``bench/cold_model.py``, AMD EPYC); on a fast disk the two are
-within noise. Reading a file already in the cache costs a copy (0.16 s for the 1.1 GB model there), and
-it is done once per file per process (three model instances share one file).
+llama.cpp maps the GGUF file (``mmap``) and asks the kernel to prefetch it (``madvise WILLNEED``) while
+it loads. After a reboot, or once other programs have pushed the file out of the page cache, the first
+question still ran slower than with the file cached: on the browser test's first question one run on an
+Intel Xeon with AMX took 5.1 s after "ready" against about 3.0 s (the file evicted with ``evict``).
+``read_through`` reads the file once, sequentially, while the app is still "loading model". Measured
+by ``bench/cold_model.py`` (AMD EPYC): with disk reads throttled to 200 MB/s, the first prompt after an
+evicted start took 3.11 s with llama.cpp's prefetch alone and 2.54 s with the read-through first (2.7 s
+with the file cached); on a fast disk the two are within noise. Reading a file already in the cache
+costs a copy (0.16 s for the 1.1 GB model there), and it is done once per file per process (three model
+instances share one file).
 
 ``resident_fraction`` and ``evict`` look at and drop a file's cached pages (Linux ``mincore`` and
 ``posix_fadvise``), for the tests and benchmarks that check the cold case.
