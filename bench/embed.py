@@ -5,11 +5,12 @@ interleaved rounds (fp32, int8, int8, fp32, ...) so that load from other process
 machine falls on both alike; the speed-up is reported as a ratio from the same run, with per-round
 ratios to show the noise. The corpus projection scales the measured rate to every window of every
 cable. Recall@1/5/10 on squad2-dev (answerable questions; a passage scores by its best window)
-shows what the fast path costs in retrieval quality. ``int8-v2`` is the int8 path before recipe v3
-(``previous_int8``: the residual layer norms fused into ONNX Runtime's SkipLayerNormalization), for the
-ratio between the two.
+shows what the fast path costs in retrieval quality. ``int8-split`` is the int8 path before its worker
+sessions took texts as they come (``FixedSplit``), ``int8-v2`` the one before recipe v3
+(``previous_int8``: the residual layer norms fused into ONNX Runtime's SkipLayerNormalization), each for
+the ratio to today's.
 
-    python bench/embed.py [--n 1000] [--chunk 125] [--variants fp32,int8,int8-v2,bf16] [--no-recall]
+    python bench/embed.py [--n 1000] [--chunk 125] [--variants fp32,int8,int8-split,int8-v2,bf16] [--no-recall]
                           [--avx2-kernels]
 
 ``--avx2-kernels`` runs both sides on the AVX2 kernels of ONNX Runtime and torch on an AVX-512
@@ -30,6 +31,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -82,6 +84,33 @@ def previous_int8(settings: EmbedSettings) -> Embedder:
     embedder = OnnxEmbedder(str(path), folder, settings, disabled_optimizers=())
     embedder.name = f"{folder.name}@int8-v2"
     return embedder
+
+
+class FixedSplit(OnnxEmbedder):
+    """The int8 path before texts were taken as they come: per batch of ``batch_size`` texts, worker w
+    embeds every n-th text from the w-th, and all wait for the batch's slowest worker."""
+
+    def encode(self, texts: list[str], *, progress: Any = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        pool, n = self._pool(), len(self._workers)
+        for start in range(0, len(texts), self.batch_size):
+            encs = self.tokenizer.encode_batch(texts[start:start + self.batch_size])
+            parts = pool.map(lambda w, encs=encs: [self._run(e, self._workers[w]) for e in encs[w::n]], range(n))
+            for w, part in enumerate(parts):
+                out[start + w:start + len(encs):n] = part
+        return out
+
+
+def load_variant(name: str) -> Embedder:
+    """``name``: an ``embed.quantize`` value, ``int8-v2`` or ``int8-split``."""
+    settings = load_settings(None, dict(os.environ), {"embed.quantize": name.split("-")[0]})
+    if name == "int8-v2":
+        return previous_int8(settings.embed)
+    if name == "int8-split":
+        embedder = FixedSplit.build(model_folder(settings.embed), settings.embed)
+        embedder.name += "-split"
+        return embedder
+    return load_embedder(settings.embed)
 
 
 def timed_rounds(embedders: dict[str, Embedder], sample: list[str], chunk: int) -> dict[str, dict]:
@@ -139,8 +168,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1000, help="windows sampled from the corpus for the speed test")
     ap.add_argument("--chunk", type=int, default=250, help="windows per encode call (one round)")
-    ap.add_argument("--variants", default="fp32,int8,int8-v2",
-                    help="comma-separated embed.quantize values, and int8-v2: the int8 path before recipe v3")
+    ap.add_argument("--variants", default="fp32,int8,int8-split",
+                    help="comma-separated embed.quantize values; int8-v2: the int8 path before recipe v3; "
+                         "int8-split: before texts were taken as they come (a fixed split per batch)")
     ap.add_argument("--no-recall", action="store_true", help="skip the squad2-dev recall comparison")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "embed.json")
@@ -156,9 +186,8 @@ def main() -> int:
     embedders: dict[str, Embedder] = {}
     load_s = {}
     for v in variants:
-        settings = load_settings(None, dict(os.environ), {"embed.quantize": v.removesuffix("-v2")})
         t0 = time.perf_counter()
-        embedders[v] = previous_int8(settings.embed) if v == "int8-v2" else load_embedder(settings.embed)
+        embedders[v] = load_variant(v)
         load_s[v] = round(time.perf_counter() - t0, 2)
     ref = embedders[variants[0]]
 

@@ -267,12 +267,32 @@ def test_int8_graph_has_fused_attention_and_workers_share_texts(int8, cache_dir:
     ops = {n.op_type for n in onnx.load(str(built)).graph.node}
     assert {"QAttention", "LayerNormalization", "BiasGelu", "MatMulInteger"} <= ops, ops
     assert "SkipLayerNormalization" not in ops  # its CPU kernel is slow (qa.embed.quantize)
-    texts = [f"paragraph {i}: the embassy reported on rice prices in province {i}" for i in range(9)]
+    # Lengths out of order: workers take the longest first, and each vector must land in its text's row.
+    texts = [f"paragraph {i}: the embassy reported on rice prices" + " in province {i}" * (i * 7 % 5)
+             for i in range(9)]
     one = load_embedder(EmbedSettings(cache_dir=cache_dir, threads=1))
     many = load_embedder(EmbedSettings(cache_dir=cache_dir, threads=3))  # three one-thread sessions
     a, b = one.encode(texts), many.encode(texts)
     assert not one._workers and len(many._workers) == 3
     assert np.array_equal(a, b)  # the same vectors, in the same order, on any number of workers
+
+
+@pytest.mark.slow
+def test_a_failing_text_stops_the_workers_and_reaches_the_caller(int8, cache_dir: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    many = load_embedder(EmbedSettings(cache_dir=cache_dir, threads=2))
+    real_run, ran = many._run, []
+
+    def run(enc, session=None):
+        ran.append(enc)
+        if len(ran) == 3:
+            raise RuntimeError("the runtime failed")
+        return real_run(enc, session)
+
+    monkeypatch.setattr(many, "_run", run)
+    with pytest.raises(RuntimeError, match="the runtime failed"):
+        many.encode([f"text {i}" for i in range(200)])
+    assert len(ran) < 200  # the other worker stopped instead of embedding the rest
 
 
 @pytest.mark.slow
