@@ -268,7 +268,7 @@ def test_int8_graph_has_fused_attention_and_workers_share_texts(int8, cache_dir:
     assert {"QAttention", "LayerNormalization", "BiasGelu", "MatMulInteger"} <= ops, ops
     assert "SkipLayerNormalization" not in ops  # its CPU kernel is slow (qa.embed.quantize)
     # Lengths out of order: workers take the longest first, and each vector must land in its text's row.
-    texts = [f"paragraph {i}: the embassy reported on rice prices" + " in province {i}" * (i * 7 % 5)
+    texts = [f"paragraph {i}: the embassy reported on rice prices" + f" in province {i}" * (i * 7 % 5)
              for i in range(9)]
     one = load_embedder(EmbedSettings(cache_dir=cache_dir, threads=1))
     many = load_embedder(EmbedSettings(cache_dir=cache_dir, threads=3))  # three one-thread sessions
