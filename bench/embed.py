@@ -6,11 +6,12 @@ machine falls on both alike; the speed-up is reported as a ratio from the same r
 ratios to show the noise. The corpus projection scales the measured rate to every window of every
 cable. Recall@1/5/10 on squad2-dev (answerable questions; a passage scores by its best window)
 shows what the fast path costs in retrieval quality. ``int8-split`` is the int8 path before its worker
-sessions took texts as they come (``FixedSplit``), ``int8-v2`` the one before recipe v3
-(``previous_int8``: the residual layer norms fused into ONNX Runtime's SkipLayerNormalization), each for
-the ratio to today's.
+sessions took texts as they come (``FixedSplit``), ``int8-v3`` the one before recipe v4 (the fused
+attention still given its all-ones mask), ``int8-v2`` the one before recipe v3 (also the residual layer
+norms fused into ONNX Runtime's SkipLayerNormalization), each for the ratio to today's.
 
-    python bench/embed.py [--n 1000] [--chunk 125] [--variants fp32,int8,int8-split,int8-v2,bf16] [--no-recall]
+    python bench/embed.py [--n 1000] [--chunk 125] [--variants fp32,int8,int8-v3,int8-split,int8-v2,bf16]
+                          [--no-recall]
                           [--avx2-kernels]
 
 ``--avx2-kernels`` runs both sides on the AVX2 kernels of ONNX Runtime and torch on an AVX-512
@@ -50,7 +51,7 @@ from qa.cores import cpu_flags  # noqa: E402
 from qa.embed.folder import model_folder  # noqa: E402
 from qa.embed.loading import Embedder, load_embedder  # noqa: E402
 from qa.embed.onnx_runtime import OnnxEmbedder  # noqa: E402
-from qa.embed.quantize import build_int8  # noqa: E402
+from qa.embed.quantize import SLOW_FUSIONS, build_int8  # noqa: E402
 from qa.settings import EmbedSettings, load_settings  # noqa: E402
 
 
@@ -72,17 +73,24 @@ def corpus_paragraphs() -> tuple[list[str], int, str]:
     return texts, len(files), "qa.cable" if parse_cable else "blank-line split"
 
 
-def previous_int8(settings: EmbedSettings) -> Embedder:
-    """The int8 path as it was before recipe v3 (recipe v2: the residual layer norms fused into
-    SkipLayerNormalization, in the graph and by the session), run the same way (one-thread worker
-    sessions), so that one run compares the two on the same windows."""
+# Earlier int8 recipes, for the ratio to today's in one run: v3 kept the fused attention's mask, v2 also
+# fused the residual layer norms into SkipLayerNormalization (in the graph and by the session).
+EARLIER_RECIPES = {"int8-v3": {"attention_mask": True},
+                   "int8-v2": {"attention_mask": True, "skip_layer_norm": True}}
+
+
+def previous_int8(settings: EmbedSettings, name: str) -> Embedder:
+    """The int8 path with an earlier recipe (``EARLIER_RECIPES``), run the same way (one-thread worker
+    sessions), so that one run compares them on the same windows."""
     folder = model_folder(settings)
-    path = settings.cache_dir / f"bench-{folder.name}-int8-v2.onnx"
+    path = settings.cache_dir / f"bench-{folder.name}-{name}.onnx"
+    recipe = EARLIER_RECIPES[name]
     if not path.is_file():
         settings.cache_dir.mkdir(parents=True, exist_ok=True)
-        build_int8(folder.transformer_dir, path, skip_layer_norm=True)
-    embedder = OnnxEmbedder(str(path), folder, settings, disabled_optimizers=())
-    embedder.name = f"{folder.name}@int8-v2"
+        build_int8(folder.transformer_dir, path, **recipe)
+    disabled = () if recipe.get("skip_layer_norm") else SLOW_FUSIONS
+    embedder = OnnxEmbedder(str(path), folder, settings, disabled_optimizers=disabled)
+    embedder.name = f"{folder.name}@{name}"
     return embedder
 
 
@@ -102,10 +110,10 @@ class FixedSplit(OnnxEmbedder):
 
 
 def load_variant(name: str) -> Embedder:
-    """``name``: an ``embed.quantize`` value, ``int8-v2`` or ``int8-split``."""
+    """``name``: an ``embed.quantize`` value, ``int8-split`` or an earlier recipe (``EARLIER_RECIPES``)."""
     settings = load_settings(None, dict(os.environ), {"embed.quantize": name.split("-")[0]})
-    if name == "int8-v2":
-        return previous_int8(settings.embed)
+    if name in EARLIER_RECIPES:
+        return previous_int8(settings.embed, name)
     if name == "int8-split":
         embedder = FixedSplit.build(model_folder(settings.embed), settings.embed)
         embedder.name += "-split"
@@ -168,9 +176,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1000, help="windows sampled from the corpus for the speed test")
     ap.add_argument("--chunk", type=int, default=250, help="windows per encode call (one round)")
-    ap.add_argument("--variants", default="fp32,int8,int8-split",
-                    help="comma-separated embed.quantize values; int8-v2: the int8 path before recipe v3; "
-                         "int8-split: before texts were taken as they come (a fixed split per batch)")
+    ap.add_argument("--variants", default="fp32,int8,int8-v3",
+                    help="comma-separated embed.quantize values; int8-v3, int8-v2: the int8 path before "
+                         "recipe v4, v3; int8-split: before texts were taken as they come (a fixed split per batch)")
     ap.add_argument("--no-recall", action="store_true", help="skip the squad2-dev recall comparison")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "embed.json")

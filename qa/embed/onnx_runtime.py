@@ -163,6 +163,7 @@ class OnnxEmbedder:
         return self._run(self.tokenizer.encode(text))
 
     def _run(self, enc: Any, session: Any = None) -> np.ndarray:
+        # One text, unpadded: the graph's attention has no mask (recipe v4, ``qa.embed.quantize``).
         feeds = {
             "input_ids": np.asarray([enc.ids], dtype=np.int64),
             "attention_mask": np.asarray([enc.attention_mask], dtype=np.int64),

@@ -322,3 +322,22 @@ def test_a_model_that_is_not_bert_keeps_the_plain_graph(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text("not json")
     assert quantize_mod.fuse_encoder(plain, tmp_path, tmp_path / "fused.onnx") == plain
     assert not (tmp_path / "fused.onnx").exists()
+
+
+@pytest.mark.slow
+def test_attention_without_its_mask_gives_the_same_vectors(int8, cache_dir: Path, tmp_path: Path) -> None:
+    """Recipe v4 leaves the fused attention's mask out (every text runs alone and unpadded); the vectors
+    are those of the graph that keeps it."""
+    import onnx
+
+    built = next(cache_dir.glob("*-int8.onnx"))
+    attention = [n for n in onnx.load(str(built)).graph.node if n.op_type == "QAttention"]
+    assert len(attention) == 6 and all(n.input[5] == "" for n in attention)
+    masked = tmp_path / "masked.onnx"
+    folder = model_folder(EmbedSettings())
+    quantize_mod.build_int8(folder.transformer_dir, masked, attention_mask=True)
+    assert all(n.input[5] for n in onnx.load(str(masked)).graph.node if n.op_type == "QAttention")
+    with_mask = type(int8)(str(masked), folder, EmbedSettings(cache_dir=cache_dir))
+    texts = [*SIMILAR, UNRELATED, "Phnom Penh", *seed_paragraphs()]
+    assert np.allclose(with_mask.encode(texts), int8.encode(texts), atol=1e-6)
+    assert quantize_mod.drop_attention_masks(masked) == 6 and quantize_mod.drop_attention_masks(masked) == 0
