@@ -54,6 +54,7 @@ from qa.prompts.templates import (
     load_check_prompts,
     load_prompts,
     prefix_messages,
+    turn_head,
 )
 from qa.retrieve.searcher import Retriever
 from qa.settings import AnswerSettings
@@ -113,7 +114,7 @@ class Answerer:
         self.embedder.encode_query("a question to warm the query path")
         warm = getattr(self.generator, "warm_up", None)
         if warm is not None:
-            warm(prefix_messages(self.prompts))
+            warm(prefix_messages(self.prompts), turn_head(self.prompts))
         warm = getattr(self.checker, "warm_up", None)
         if warm is not None and self.check_prompts is not None:
             warm(check_prefix(self.check_prompts))
@@ -170,7 +171,9 @@ class Answerer:
     def _finish(run: QuestionRun, answer: Answer) -> Event:
         """The final event; the diagnostics travel on the answer, since ``ask`` stops reading there."""
         answer.diagnostics = run.diagnostics
-        log.info("answered: %s", run.timings_line())
+        # the prompt's own evaluation: what a CPU's speed alone decides of the time to the first token
+        log.info("answered: %s; prompt: %d tokens evaluated in %.0f ms", run.timings_line(),
+                 run.generation.prompt_evaluated, run.generation.prompt_ms)
         return Event("answer", answer)
 
     # ---- steps ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ so the exact strings the code checks for are written only here.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,6 +157,15 @@ def prefix_messages(prompts: PromptSet) -> list[dict[str, str]]:
         messages.append({"role": "user", "content": user_turn(prompts, shown, ex.question)})
         messages.append({"role": "assistant", "content": ex.answer})
     return messages
+
+
+def turn_head(prompts: PromptSet) -> str:
+    """What every question's user turn starts with (the line introducing the passages), up to its
+    last line end: evaluated once with the prefix, so no question pays for it again."""
+    one = user_turn(prompts, [Shown(1, "a", "x")], "p")
+    two = user_turn(prompts, [Shown(1, "b", "y")], "q")
+    same = len(os.path.commonprefix([one, two]))
+    return one[:one.rfind("\n", 0, same) + 1]
 
 
 def build_messages(prompts: PromptSet, passages: list[Shown], question: str) -> list[dict[str, str]]:

@@ -178,25 +178,50 @@ class LlamaGenerator:
         with self._lock:
             self._load()
 
-    def warm_up(self, prefix: Messages) -> None:
+    def warm_up(self, prefix: Messages, head: str = "") -> None:
         """Evaluate the fixed prompt prefix now, so the first question only pays for its own part.
 
-        With a ``state_dir`` the evaluated prefix (llama.cpp's KV cache, ~20 MB) is saved there and
-        restored by later processes instead of evaluated again: a one-shot ``qa ask`` saves several
-        seconds. The file name hashes the model file, the context size, llama.cpp's version and the
-        prefix, so a changed prompt or model never restores a stale state; so do the build (its CPU
-        kernels) and flash attention (the KV layout).
+        What is evaluated is every token each later prompt starts with: the ``prefix`` chat, then the
+        next user turn's opening (the chat template's role header, and ``head``: what every such turn
+        starts with, e.g. the line introducing the passages). With a ``state_dir`` the evaluated prefix
+        (llama.cpp's KV cache, ~20 MB) is saved there and restored by later processes instead of
+        evaluated again: a one-shot ``qa ask`` saves several seconds. The file name hashes the model
+        file, the context size, llama.cpp's version and the prefix, so a changed prompt or model never
+        restores a stale state; so do the build (its CPU kernels) and flash attention (the KV layout).
         """
-        path = self._state_file(prefix)
-        if path is not None and path.exists():
-            with self._lock:
-                if self._restore(self._load(), path):
-                    return
-        for _ in self.stream(prefix, max_tokens=1):
-            pass
-        if path is not None:
-            with self._lock:
-                self._save(self._llm, path)
+        path = self._state_file([*prefix, {"role": "user", "content": head}])
+        with self._lock:
+            llm = self._load()
+            if path is not None and path.exists() and self._restore(llm, path):
+                return
+            tokens = self._opening_tokens(llm, prefix, head)
+            self._fit_threads(llm)
+            llm.n_tokens = _common_length(llm.input_ids[:llm.n_tokens].tolist(), tokens)  # what is cached
+            llm.eval(tokens[llm.n_tokens:])
+            if path is not None:
+                self._save(llm, path)
+
+    def _opening_tokens(self, llm: Any, prefix: Messages, head: str) -> list[int]:
+        """The tokens of ``prefix`` and the next user turn's opening up to ``head``, cut after its last
+        line end: tokenizers split text at line ends, so these are exactly the first tokens of every
+        whole prompt (cut elsewhere, the last one could merge with what follows)."""
+        mark = "\x00cableqa-turn\x00"
+        text = self._render(llm, [*prefix, {"role": "user", "content": head + mark}])
+        text = text[:text.index(mark)]
+        text = text[:text.rfind("\n") + 1]
+        return llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    @staticmethod
+    def _render(llm: Any, messages: Messages) -> str:
+        """``messages`` through the model's own chat template, as ``create_chat_completion`` renders
+        them (its prompt is this text tokenized with special tokens and no extra BOS)."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        model = llm._model
+        formatter = Jinja2ChatFormatter(template=llm.metadata["tokenizer.chat_template"],
+                                        eos_token=model.token_get_text(llm.token_eos()),
+                                        bos_token=model.token_get_text(llm.token_bos()))
+        return formatter(messages=list(messages)).prompt
 
     def _state_file(self, prefix: Messages) -> Path | None:
         if self.state_dir is None:
@@ -274,22 +299,12 @@ class LlamaGenerator:
         made an output, and the vocabulary projection of a whole suffix would cost more than the rest.
         """
         import llama_cpp
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         with self._lock:
             llm = self._load()
-            model = llm._model
-            formatter = Jinja2ChatFormatter(template=llm.metadata["tokenizer.chat_template"],
-                                            eos_token=model.token_get_text(llm.token_eos()),
-                                            bos_token=model.token_get_text(llm.token_bos()))
-            text = formatter(messages=list(prompt)).prompt
+            text = self._render(llm, prompt)
             tokens = llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
-            cached = llm.input_ids[:llm.n_tokens].tolist()
-            same = 0
-            for a, b in zip(cached, tokens[:-1], strict=False):
-                if a != b:
-                    break
-                same += 1
+            same = _common_length(llm.input_ids[:llm.n_tokens].tolist(), tokens[:-1])
             llm.n_tokens = same
             llm.eval(tokens[same:-1])
             ctx = llm._ctx.ctx
@@ -363,6 +378,16 @@ class LlamaGenerator:
                 )
                 if stats is not None:
                     stats.__dict__.update(self.stats.__dict__)
+
+
+def _common_length(cached: Sequence[int], tokens: Sequence[int]) -> int:
+    """How many of ``tokens`` the KV cache already holds (the length of the common start)."""
+    same = 0
+    for a, b in zip(cached, tokens, strict=False):
+        if a != b:
+            break
+        same += 1
+    return same
 
 
 _INSTANCES: dict[tuple[str, int, int, int, float, str], LlamaGenerator] = {}

@@ -74,8 +74,9 @@ class OpenAIServerGenerator:
                 if piece:
                     yield piece
 
-    def warm_up(self, prefix: Messages) -> None:
-        """Nothing to load here; one tiny request checks that the server answers."""
+    def warm_up(self, prefix: Messages, head: str = "") -> None:
+        """Nothing to load here; one tiny request checks that the server answers (the server keeps its
+        own prompt cache, so ``head`` is not needed)."""
         for _ in self.stream(list(prefix)[:1] or [{"role": "user", "content": "hi"}], max_tokens=1):
             pass
 
