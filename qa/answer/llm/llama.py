@@ -9,11 +9,9 @@ longest matching prefix, so that fixed part is evaluated once per process (``war
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -24,6 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from qa.answer.llm.loader import open_llama, repack_weights
+from qa.answer.llm.prompt_state import common_length, opening_tokens, render_chat, restore_state, save_state
 from qa.answer.llm.weights import DEFAULT_MODEL, MISSING_MODEL_EXIT, resolve_model
 from qa.cores import LoadWatch, llama_build, usable_cores
 from qa.errors import QAError
@@ -192,36 +191,14 @@ class LlamaGenerator:
         path = self._state_file([*prefix, {"role": "user", "content": head}])
         with self._lock:
             llm = self._load()
-            if path is not None and path.exists() and self._restore(llm, path):
+            if path is not None and path.exists() and restore_state(llm, path):
                 return
-            tokens = self._opening_tokens(llm, prefix, head)
+            tokens = opening_tokens(llm, prefix, head)
             self._fit_threads(llm)
-            llm.n_tokens = _common_length(llm.input_ids[:llm.n_tokens].tolist(), tokens)  # what is cached
+            llm.n_tokens = common_length(llm.input_ids[:llm.n_tokens].tolist(), tokens)  # what is cached
             llm.eval(tokens[llm.n_tokens:])
             if path is not None:
-                self._save(llm, path)
-
-    def _opening_tokens(self, llm: Any, prefix: Messages, head: str) -> list[int]:
-        """The tokens of ``prefix`` and the next user turn's opening up to ``head``, cut after its last
-        line end: tokenizers split text at line ends, so these are exactly the first tokens of every
-        whole prompt (cut elsewhere, the last one could merge with what follows)."""
-        mark = "\x00cableqa-turn\x00"
-        text = self._render(llm, [*prefix, {"role": "user", "content": head + mark}])
-        text = text[:text.index(mark)]
-        text = text[:text.rfind("\n") + 1]
-        return llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
-
-    @staticmethod
-    def _render(llm: Any, messages: Messages) -> str:
-        """``messages`` through the model's own chat template, as ``create_chat_completion`` renders
-        them (its prompt is this text tokenized with special tokens and no extra BOS)."""
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        model = llm._model
-        formatter = Jinja2ChatFormatter(template=llm.metadata["tokenizer.chat_template"],
-                                        eos_token=model.token_get_text(llm.token_eos()),
-                                        bos_token=model.token_get_text(llm.token_bos()))
-        return formatter(messages=list(messages)).prompt
+                save_state(llm, path)
 
     def _state_file(self, prefix: Messages) -> Path | None:
         if self.state_dir is None:
@@ -235,38 +212,6 @@ class LlamaGenerator:
                           repack_weights(self.repack_setting), list(prefix)],
                          sort_keys=True)
         return Path(self.state_dir) / f"prefix-{hashlib.sha256(key.encode()).hexdigest()[:20]}.llamastate"
-
-    def _restore(self, llm: Any, path: Path) -> bool:
-        import llama_cpp
-
-        capacity = llm.n_ctx()
-        tokens = (llama_cpp.llama_token * capacity)()
-        count = ctypes.c_size_t(0)
-        if not llama_cpp.llama_state_load_file(llm._ctx.ctx, str(path).encode(), tokens, capacity,
-                                               ctypes.byref(count)):
-            log.warning("could not restore the prompt prefix from %s; evaluating it again", path)
-            llm.reset()
-            return False
-        n = int(count.value)
-        llm.input_ids[:n] = np.ctypeslib.as_array(tokens)[:n]
-        llm.n_tokens = n
-        llm._requires_eval = True  # the logits are not restored; the next prompt's suffix refreshes them
-        log.info("restored %d prompt-prefix tokens from %s", n, path)
-        return True
-
-    def _save(self, llm: Any, path: Path) -> None:
-        import llama_cpp
-
-        n = int(llm.n_tokens)
-        tokens = (llama_cpp.llama_token * n)(*llm.input_ids[:n].tolist())
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            if llama_cpp.llama_state_save_file(llm._ctx.ctx, str(tmp).encode(), tokens, n):
-                os.replace(tmp, path)
-            tmp.unlink(missing_ok=True)
-        except OSError as exc:  # a read-only cache only costs speed
-            log.warning("could not save the prompt prefix to %s: %s", path, exc)
 
     def choose(self, prompt: Messages, choices: Sequence[str]) -> dict[str, float]:
         """The probability the model gives each choice as its reply's first word, normalised over the
@@ -302,9 +247,9 @@ class LlamaGenerator:
 
         with self._lock:
             llm = self._load()
-            text = self._render(llm, prompt)
+            text = render_chat(llm, prompt)
             tokens = llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
-            same = _common_length(llm.input_ids[:llm.n_tokens].tolist(), tokens[:-1])
+            same = common_length(llm.input_ids[:llm.n_tokens].tolist(), tokens[:-1])
             llm.n_tokens = same
             llm.eval(tokens[same:-1])
             ctx = llm._ctx.ctx
@@ -378,16 +323,6 @@ class LlamaGenerator:
                 )
                 if stats is not None:
                     stats.__dict__.update(self.stats.__dict__)
-
-
-def _common_length(cached: Sequence[int], tokens: Sequence[int]) -> int:
-    """How many of ``tokens`` the KV cache already holds (the length of the common start)."""
-    same = 0
-    for a, b in zip(cached, tokens, strict=False):
-        if a != b:
-            break
-        same += 1
-    return same
 
 
 _INSTANCES: dict[tuple[str, int, int, int, float, str], LlamaGenerator] = {}
