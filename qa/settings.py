@@ -248,6 +248,10 @@ class ServeSettings:
         default=None, metadata={"help": "user:pass; required when binding to a non-loopback address"}
     )
     max_upload_mb: float = field(default=20.0, metadata={"help": "largest accepted upload"})
+    prefill: bool = field(
+        default=True, metadata={"help": "evaluate a question's passages while it is typed, so the answer starts "
+                                        "sooner once it is sent (qa.ui.type_ahead)"},
+    )
     allowed_hosts: str = field(
         default="",
         metadata={"help": "comma-separated host names the app also answers to besides loopback and the bound "

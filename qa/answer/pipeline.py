@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -143,20 +143,9 @@ class Answerer:
         run.mark("retrieve_ms")
         yield Event("sources", run.hits)
         cache = VectorCache(self.embedder)
-        candidates = self._candidates(run, cache)
-        run.mark("evidence_ms")
-        evidence = max((c.relevance for c in candidates if c.sentences), default=0.0)
-        if evidence < self.settings.min_evidence:
-            log.info("abstaining: best passage cosine %.3f < answer.min_evidence %.2f", evidence,
-                     self.settings.min_evidence)
-            yield self._finish(run, self._abstain(run, "weak evidence"))
-            return
-        picked = select(candidates, k=k, min_relevance=self.settings.min_evidence,
-                        relative_drop=self.settings.passage_drop)
-        run.shown = self._shown(run, picked, cache)
-        run.mark("prompt_ready_ms")
-        if not run.shown:
-            yield self._finish(run, self._abstain(run, "no passage left to show"))
+        problem = self._passages(run, k, cache)
+        if problem:
+            yield self._finish(run, self._abstain(run, problem))
             return
         raw = yield from self._generate(run)
         answer = self._check(run, raw, cache)
@@ -166,6 +155,25 @@ class Answerer:
             answer = self._extract(run, raw, cache) or answer
         run.diagnostics["track_prob"] = run.generation.track_prob
         yield self._finish(run, answer)
+
+    def prefill(self, question: str, filters: Filters | None = None,
+                wanted: Callable[[], bool] = lambda: True) -> int:
+        """Choose the passages ``question`` would be shown and have the generator evaluate its prompt
+        up to the question's own line, ahead of time (``qa.ui.type_ahead``: while a question is typed).
+        Returns the tokens evaluated; 0 where there is nothing to evaluate (a count question, weak
+        evidence, a generator that cannot prefill) or ``wanted()`` turned false meanwhile."""
+        prefill = getattr(self.generator, "prefill", None)
+        if prefill is None or (self.settings.count_questions and is_count_question(question)):
+            return 0
+        run = QuestionRun(checked_question(question, self.settings), time.perf_counter(),
+                          documents=CitedDocuments(self.retriever, self.settings.common_term_share))
+        run.hits = self._retrieve(run, self.settings.k, filters)
+        # checked before each step, since a sent question's own retrieval would share the CPU with it
+        if not wanted() or self._passages(run, self.settings.k, VectorCache(self.embedder)) or not wanted():
+            return 0
+        messages = self._messages(run)
+        turn = messages[-1]["content"]
+        return int(prefill(messages[:-1], turn[:turn.rfind("\n") + 1], wanted))
 
     @staticmethod
     def _finish(run: QuestionRun, answer: Answer) -> Event:
@@ -229,6 +237,26 @@ class Answerer:
             run.diagnostics["withheld"] = withheld
         return hits
 
+    def _passages(self, run: QuestionRun, k: int, cache: VectorCache) -> str:
+        """Choose what the model is shown (``run.shown``) from the hits; the reason to abstain instead,
+        or "" when there are passages to show."""
+        candidates = self._candidates(run, cache)
+        run.mark("evidence_ms")
+        evidence = max((c.relevance for c in candidates if c.sentences), default=0.0)
+        if evidence < self.settings.min_evidence:
+            log.info("abstaining: best passage cosine %.3f < answer.min_evidence %.2f", evidence,
+                     self.settings.min_evidence)
+            return "weak evidence"
+        picked = select(candidates, k=k, min_relevance=self.settings.min_evidence,
+                        relative_drop=self.settings.passage_drop)
+        run.shown = self._shown(run, picked, cache)
+        run.mark("prompt_ready_ms")
+        return "" if run.shown else "no passage left to show"
+
+    def _messages(self, run: QuestionRun) -> list[dict[str, str]]:
+        shown = [Shown(n, source_line(hit), text) for n, (hit, text) in enumerate(run.shown, start=1)]
+        return build_messages(self.prompts, shown, run.question)
+
     def _question_vector(self, run: QuestionRun, cache: VectorCache) -> np.ndarray:
         if run.question not in cache.queries:
             cache.queries[run.question] = np.asarray(self.embedder.encode_query(run.question), np.float32)
@@ -246,8 +274,7 @@ class Answerer:
         return [(run.hits[c.index], text) for c, text in chosen]
 
     def _generate(self, run: QuestionRun) -> Iterator[Event]:
-        shown = [Shown(n, source_line(hit), text) for n, (hit, text) in enumerate(run.shown, start=1)]
-        messages = build_messages(self.prompts, shown, run.question)
+        messages = self._messages(run)
         pieces: list[str] = []
         for piece in self.generator.stream(messages, stop=STOP, track=ABSTAIN, stats=run.generation):
             if not pieces:

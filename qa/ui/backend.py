@@ -22,6 +22,7 @@ from qa.errors import QAError
 from qa.settings import Settings
 from qa.store.folder import IndexFolder
 from qa.types import Filters, Hit, Paragraph
+from qa.ui.type_ahead import Prefill, TypeAhead
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ class Backend(Protocol):
     def search(self, query: str, k: int, filters: Filters | None) -> list[Hit]: ...
 
     def stream(self, question: str, filters: Filters | None) -> Iterator[Event]: ...
+
+    def typed(self, text: str, previous: str | None, filters: Filters | None) -> int: ...
 
     def document(self, doc_id: str) -> tuple[dict[str, Any], list[Paragraph]] | None: ...
 
@@ -63,6 +66,7 @@ class LocalBackend:
         # "loading" until ``warm_up`` has the model and its prompt prefixes ready, then "ready"; the app's
         # index line says which, so the first question is not asked of a model still loading.
         self.model_status = "not loaded"
+        self.type_ahead = TypeAhead(self._prefill)
         if self._index_exists():
             self._open_searcher()
 
@@ -131,9 +135,21 @@ class LocalBackend:
         return searcher.search(query, k, filters)
 
     def stream(self, question: str, filters: Filters | None) -> Iterator[Event]:
+        self.type_ahead.asked()
         answerer = self._answerer_once()
         self._searcher.refresh()
         return answerer.stream(question, None, filters)
+
+    def typed(self, text: str, previous: str | None, filters: Filters | None) -> int:
+        """The question box changed: evaluate the prompt of what is typed (``serve.prefill``)."""
+        return self.type_ahead.typed(text, previous, filters) if self.settings.serve.prefill else 0
+
+    def _prefill(self) -> Prefill | None:
+        # only a ready model: a prefill must not be what loads it, nor run beside the warm-up
+        if self.model_status != "ready" or self._answerer is None:
+            return None
+        answerer = self._answerer
+        return lambda question, filters, wanted: answerer.prefill(question, filters, wanted)
 
     def document(self, doc_id: str) -> tuple[dict[str, Any], list[Paragraph]] | None:
         """A document for a reader: with its REF links and the cables that cite it."""

@@ -176,6 +176,17 @@ def _wire_chat(w: SimpleNamespace, backend: Backend) -> None:
             # other: first token after "ready" p50 4.66 s full, 3.62 s minimal (bench/first_answer.py)
             concurrency_limit=1, concurrency_id="generate", show_progress="minimal", api_visibility=PRIVATE,
         )
+    def typed(text: str, prev: str | None, *form: Any) -> None:
+        """While a question is typed, its prompt is evaluated ahead (``qa.ui.type_ahead``)."""
+        try:
+            backend.typed(text, prev, filters_from_form(*form))
+        except Exception as exc:  # only a head start: the question itself reports any real problem
+            log.info("no prefill for the typed text: %s", exc)
+
+    # Every change reaches the server at once (not queued, "multiple": Gradio's default drops a change
+    # made while the last one's handler runs), and a newer text supersedes an older one there.
+    w.question.input(typed, [w.question, w.previous, *w.filters], None, queue=False, trigger_mode="multiple",
+                     show_progress="hidden", api_visibility=PRIVATE)
     w.new_chat.click(lambda: ([], None, {}, "", PLACEHOLDER), None,
                      [w.chatbot, w.previous, w.claims, w.markdown, w.viewer], queue=False,
                      api_visibility=PRIVATE)

@@ -12,13 +12,15 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from qa.answer.llm.llama import LlamaGenerator
+from qa.answer.llm.llama import PREFILL_CHUNK, LlamaGenerator
+from qa.answer.llm.prompt_state import opening_tokens
 from qa.answer.pipeline import Answerer
-from qa.prompts.templates import ABSTAIN, turn_head
+from qa.prompts.templates import ABSTAIN, prefix_messages, turn_head
 from qa.settings import load_settings
 from qa.wiring import open_answerer
 
@@ -151,6 +153,44 @@ def test_concurrent_questions_queue_instead_of_crashing(seed_answerer):
         t.join(timeout=600)
     assert not errors
     assert len(answers) == 2 and answers[0].raw == answers[1].raw  # temperature 0: same text
+
+
+def test_a_prefilled_question_evaluates_only_its_own_line_and_answers_the_same(seed_answerer):
+    """What the app does while a question is typed (``qa.ui.type_ahead``): the passages of the prompt
+    are evaluated ahead, so sending the question evaluates only its own line, with the same answer."""
+    gen = seed_answerer.generator
+    question = "Who is the director of the AHTJP Department?"
+    other = "How many human trafficking cases were reported in Cambodia in 2005?"
+    plain = seed_answerer.ask(question)
+    seed_answerer.ask(other)  # the cache now holds another question's passages
+    cold = gen.stats
+    assert cold.prompt_evaluated > 100, cold
+    assert seed_answerer.prefill(question) > 100
+    again = seed_answerer.ask(question)
+    # left: "Question: ..." and the turn's end (about 20 tokens), against 100+ without the prefill
+    assert gen.stats.prompt_evaluated <= 30, gen.stats
+    assert again.raw == plain.raw and again.answer == plain.answer
+
+
+def test_a_prefill_gives_way_to_a_question(seed_answerer):
+    gen = seed_answerer.generator
+    prefix = prefix_messages(seed_answerer.prompts)
+    head = turn_head(seed_answerer.prompts) + " ".join(["The embassy reported on the talks."] * 120) + "\n"
+    done: list[int] = []
+    worker = threading.Thread(target=lambda: done.append(gen.prefill(prefix, head)))
+    worker.start()
+    deadline = time.monotonic() + 60
+    while not gen._lock.locked() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    gen.count_tokens("a caller that wants the model")
+    waited = time.monotonic() - started
+    worker.join(60)
+    total = len(opening_tokens(gen._llm, prefix, head)) - len(opening_tokens(gen._llm, prefix, turn_head(
+        seed_answerer.prompts)))
+    # it stopped after a step or two of its ~850 tokens (PREFILL_CHUNK each), not at the end
+    assert done and 0 <= done[0] <= 3 * PREFILL_CHUNK < total, (done, total)
+    assert waited < 5.0, waited
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,9 @@ model. The steps run in order, as a user would, and each saves a screenshot unde
 2. click the chip: the paragraph shows with its cable's header and the supporting sentence;
 3. ask an unanswerable question under a filter: the filter shows in the transcript, and the answer
    is an abstention offering the nearest paragraphs;
-4. upload a small text file holding ``<img src=x onerror=alert(1)>``: it is indexed, the summary
+4. type a question key by key and send it after a pause: its passages were evaluated while it was
+   typed (``serve.prefill``), so the app evaluates only the question's own line;
+5. upload a small text file holding ``<img src=x onerror=alert(1)>``: it is indexed, the summary
    counts it, a search finds it, and the markup shows as text with no dialog fired.
 
 A last test checks the queue with three browsers at once; it runs the same app in-process over a
@@ -262,6 +264,27 @@ def test_unanswerable_question_abstains_under_a_visible_filter(page: Any) -> Non
     expect(answer.locator(".abstention")).to_contain_text("The indexed documents do not answer this.")
     expect(answer.locator("a.cite-nearest").first).to_be_visible()
     assert answer.locator("a.cite-checked").count() == 0
+
+
+def test_a_typed_question_has_its_passages_evaluated_before_it_is_sent(page: Any, app_log: Path) -> None:
+    """``serve.prefill``: while the question is typed key by key, the app evaluates its passages; sent
+    after a pause, only the question's own line is left (about 20 prompt tokens, against 250 or so)."""
+    expect = playwright_api.expect
+    question = "Who is the director of the AHTJP Department?"
+    box = page.locator("#question textarea")
+    box.press_sequentially(question, delay=80)
+    done = re.compile(r"prefilled \d+ prompt tokens for " + re.escape(repr(question)))
+    deadline = time.monotonic() + 120
+    while not done.search(app_log.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert done.search(app_log.read_text()), app_log.read_text()[-3000:]
+    sent = len(app_log.read_text())
+    box.press("Enter")
+    answer = finished_answer(page, 3)
+    expect(answer).to_contain_text("Un Sokunthea")
+    expect(answer.locator("a.cite-checked", has_text="06PHNOMPENH657 ¶6")).to_have_count(1)
+    found = re.search(r"answered: .*; prompt: (\d+) tokens evaluated", app_log.read_text()[sent:])
+    assert found and int(found.group(1)) <= 30, app_log.read_text()[sent:][-3000:]
 
 
 def test_uploaded_file_is_searchable_and_its_markup_is_text(page: Any, tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ class FakeBackend:
     def __init__(self, answerable: bool = True) -> None:
         self.answerable = answerable
         self.asked: list[tuple[str, Filters | None]] = []
+        self.typing: list[str] = []
         self.documents: dict[str, tuple[dict[str, Any], list[Paragraph]]] = {
             DOC: (dict(META), list(PARAGRAPHS))}
 
@@ -62,6 +63,10 @@ class FakeBackend:
         scored.sort(key=lambda s: -s[0])
         return [Hit(i + 1, d, p.n, float(s), p.text, dict(md), p.marking)
                 for i, (s, d, p, md) in enumerate(scored[:k])]
+
+    def typed(self, text: str, previous: str | None, filters: Filters | None) -> int:
+        self.typing.append(text)
+        return 0
 
     def stream(self, question: str, filters: Filters | None) -> Iterator[Event]:
         self.asked.append((question, filters))
