@@ -5,7 +5,8 @@ fixed rules and examples are a cached prefix), and on a CPU that costs about 1/6
 AVX2 (``bench/llama_formats.py``). This runs the real pipeline up to the prompt (retrieval, passage
 choice, sentence choice) for each question of a set, without generating: the model's reply is replaced
 by the abstention, so no check runs. Per question it counts the tokens of the question's user turn
-with the model's own tokenizer, the shown sentences that repeat one shown before, and whether a
+with the model's own tokenizer and where they go (the passages' text, their source lines, the question,
+the layout around them), the shown sentences that repeat one shown before, and whether a
 gold paragraph is shown and a reference answer is in the shown text (the recall that must not drop
 when tokens are cut), for each ``--context-words`` budget (``answer.context_words``: the words of
 passage text shown). Other settings come from ``--config`` and ``QA_*`` like any command.
@@ -31,7 +32,8 @@ from qa.answer.passages import GAP  # noqa: E402
 from qa.cores import cpu_flags  # noqa: E402
 from qa.evaluation.dataset import load_dataset  # noqa: E402
 from qa.evaluation.metrics import containment  # noqa: E402
-from qa.prompts.templates import ABSTAIN  # noqa: E402
+from qa.grounding.checks import source_line  # noqa: E402
+from qa.prompts.templates import ABSTAIN, readable_source  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
 from qa.text import split_sentences  # noqa: E402
 from qa.wiring import open_answerer  # noqa: E402
@@ -80,6 +82,7 @@ def measure(answerer: Any, fake: PromptOnly, question: Any) -> dict:
     run_ms = 1000 * (time.perf_counter() - started)
     shown = getattr(answerer, "last_shown", None)
     texts = [text for _, text in shown] if shown else []
+    parts = breakdown(fake, shown or [], question.question)
     seen: set[str] = set()
     repeats = 0
     for text in texts:
@@ -90,9 +93,24 @@ def measure(answerer: Any, fake: PromptOnly, question: Any) -> dict:
     gold_shown = any(g.matches(hit.doc_id, hit.paragraph, hit.text) for hit, _ in shown or [] for g in question.gold)
     return {"id": question.id, "answerable": question.answerable, "tokens": fake.turn_tokens(),
             "passages": len(texts), "words": sum(len(t.split()) for t in texts), "repeated_sentences": repeats,
-            "gold_shown": gold_shown,
+            "gold_shown": gold_shown, **parts,
             "answer_shown": bool(question.answers) and containment(" ".join(texts), question.answers) > 0,
             "prompt_ready_ms": answer.timings.get("prompt_ready_ms"), "run_ms": round(run_ms, 1)}
+
+
+def breakdown(fake: PromptOnly, shown: list, question: str) -> dict:
+    """Where the turn's tokens go, each part counted alone: the passages' text, their source lines
+    (each document's once, as the prompt shows them), the question, and the rest (numbers, fences,
+    notes of a repeated document, the line before the question), which is the turn less the others."""
+    if not shown or not fake.last:
+        return {}
+    count = fake.real.count_tokens
+    sources = list(dict.fromkeys(readable_source(source_line(hit)) for hit, _ in shown))
+    text = sum(count(t) for _, t in shown)
+    source = sum(count(s) for s in sources)
+    asked = count(question)
+    return {"text_tokens": text, "source_tokens": source, "question_tokens": asked,
+            "layout_tokens": fake.turn_tokens() - text - source - asked, "documents": len(sources)}
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -105,6 +123,9 @@ def summarise(rows: list[dict]) -> dict:
             "with_repeated_sentences": sum(r["repeated_sentences"] > 0 for r in rows),
             "gold_shown": sum(r["gold_shown"] for r in answerable),
             "answer_shown": sum(r["answer_shown"] for r in answerable),
+            **{f"{part}_p50": statistics.median(r[part] for r in rows if part in r)
+               for part in ("text_tokens", "source_tokens", "question_tokens", "layout_tokens", "documents")
+               if any(part in r for r in rows)},
             "prompt_ready_ms_p50": statistics.median(r["prompt_ready_ms"] for r in rows if r["prompt_ready_ms"])}
 
 

@@ -15,8 +15,9 @@ Sentences that read as instructions to an assistant are removed before anything 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from qa.text import STOPWORDS
 
@@ -24,6 +25,7 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 LEXICAL_WEIGHT = 0.5  # how much full coverage of the question's words adds to a cosine (tuned on SQuAD)
 MIN_SHARE = 0.6  # a sentence scoring under this share of the best is filler (tuned on SQuAD)
 GAP = " ... "
+T = TypeVar("T")
 
 
 def word_count(text: str) -> int:
@@ -109,3 +111,13 @@ def choose_sentences(question: str, candidates: Sequence[Candidate], cosines: Se
             text = " ".join(text.split()[:max_words]) + GAP.rstrip()
         shown.append((c, text))
     return shown
+
+
+def group_by_source(shown: Sequence[T], source: Callable[[T], str]) -> list[T]:
+    """``shown`` with the passages of one source brought together, sources in the order of their
+    first passage and each source's passages in their own order: the prompt then names each source
+    once (``qa.prompts.templates.user_turn``)."""
+    first: dict[str, int] = {}
+    for i, item in enumerate(shown):
+        first.setdefault(source(item), i)
+    return [item for _, item in sorted(enumerate(shown), key=lambda e: (first[source(e[1])], e[0]))]

@@ -23,7 +23,7 @@ import numpy as np
 
 from qa.answer.counting import count_sentence, is_count_question, merged, read_count_question
 from qa.answer.llm.llama import Generator
-from qa.answer.passages import Candidate, choose_sentences, rank_sentences, select
+from qa.answer.passages import Candidate, choose_sentences, group_by_source, rank_sentences, select
 from qa.answer.run_state import QuestionRun, VectorCache, checked_question, is_abstention
 from qa.answer.screening import DocumentScreen
 from qa.answer.verified import learned_check
@@ -271,7 +271,7 @@ class Answerer:
         chosen = choose_sentences(run.question, picked, cosines, self.settings.context_words)
         run.best = [(run.hits[picked[i].index], picked[i].sentences, j)
                     for _, i, j in rank_sentences(run.question, picked, cosines)[:2]]
-        return [(run.hits[c.index], text) for c, text in chosen]
+        return group_by_source([(run.hits[c.index], text) for c, text in chosen], lambda p: source_line(p[0]))
 
     def _generate(self, run: QuestionRun) -> Iterator[Event]:
         messages = self._messages(run)

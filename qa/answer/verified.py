@@ -64,8 +64,11 @@ class LearnedCheck:
                documents: CitedDocuments) -> list[PairInput]:
         """Each shown passage as the verifier reads it."""
         sims = encoder.encode([text for _, text in shown]) @ question_vector if shown else []
-        return [PairInput(text, source_line(hit), (documents.texts([hit]) or [""])[0], float(sim), rank)
-                for rank, ((hit, text), sim) in enumerate(zip(shown, sims, strict=True))]
+        # the rank among the shown passages in retrieval order (the prompt groups them by document)
+        ranks = sorted(hit.rank for hit, _ in shown)
+        return [PairInput(text, source_line(hit), (documents.texts([hit]) or [""])[0], float(sim),
+                          ranks.index(hit.rank))
+                for (hit, text), sim in zip(shown, sims, strict=True)]
 
     def _support(self, features: dict[str, float]) -> float:
         return self.verifier.support.prob(features) if self.verifier else features["sentence_sim"]

@@ -129,23 +129,53 @@ class Shown:
     text: str
 
 
-def _passage_block(prompts: PromptSet, passage: Shown) -> str:
+_CAPITALS = 0.9  # share of a title's letters in capitals above which it is written in capitals
+
+
+def readable_source(source: str) -> str:
+    """A source line with its title (after the first ``: ``) in ordinary case when it is written in
+    capitals, as most cable subjects are: the tokenizer spends about 1.4 tokens on a word in capitals
+    for one in ordinary case (20.4 against 15.0 per subject line over 500 of the shared cables). A
+    line without a title (a bare document id) is left as it is."""
+    where, sep, title = source.partition(": ")
+    letters = [c for c in title if c.isalpha()]
+    if not sep or not letters or sum(c.isupper() for c in letters) < _CAPITALS * len(letters):
+        return source
+    return where + sep + " ".join(w[:1].upper() + w[1:].lower() for w in title.split(" "))
+
+
+def _passage_block(prompts: PromptSet, passage: Shown, source: str) -> str:
     # The fence markers must not occur inside the text, or a passage could close its own fence.
     text = sanitize(passage.text).replace("<<<", "«").replace(">>>", "»")
-    return render(prompts.passage, {"n": str(passage.n), "source": sanitize(passage.source), "text": text})
+    return render(prompts.passage, {"n": str(passage.n), "source": sanitize(source), "text": text})
 
 
 def user_turn(prompts: PromptSet, passages: list[Shown], question: str) -> str:
-    """The user message for one question: the fenced, numbered passages and the question."""
-    blocks, first_of = [], {}
+    """The user message for one question: the fenced, numbered passages and the question.
+
+    A passage template that names ``{source}`` places each passage's source itself (a document seen
+    before is named by its first passage's number). One that does not, like the packaged one, gets
+    each document's source line once, above its first passage, and that document's passages that
+    follow it come under the same line: a source line costs about 37 prompt tokens (the prompt's
+    passages come grouped by document, ``qa.answer.passages.group_by_source``)."""
+    own_line = "{source}" not in prompts.passage
+    groups: list[list[str]] = []
+    first_of: dict[str, int] = {}
+    previous = None
     for p in passages:
-        # a repeated subject line costs ~30 prompt tokens (a third of a second on a CPU) each time
-        if p.source in first_of:
-            p = Shown(p.n, f"(same document as [{first_of[p.source]}])", p.text)
+        source = readable_source(p.source)
+        if own_line:
+            if p.source != previous:
+                groups.append([sanitize(source)])
+            groups[-1].append(_passage_block(prompts, p, source))
         else:
-            first_of[p.source] = p.n
-        blocks.append(_passage_block(prompts, p))
-    values = {**SENTINELS, "passages": "\n\n".join(blocks), "question": sanitize(question).strip()}
+            if p.source in first_of:
+                source = f"(same document as [{first_of[p.source]}])"
+            first_of.setdefault(p.source, p.n)
+            groups.append([_passage_block(prompts, p, source)])
+        previous = p.source
+    values = {**SENTINELS, "passages": "\n\n".join("\n".join(g) for g in groups),
+              "question": sanitize(question).strip()}
     return render(prompts.context, values)
 
 

@@ -89,7 +89,7 @@ class ScriptedGenerator:
 def passage_number(messages, needle: str) -> int:
     """The [n] label under which the passage containing ``needle`` was shown in the last user turn."""
     user = messages[-1]["content"]
-    for match in re.finditer(r"^\[(\d+)\][^\n]*\n<<<\n(.*?)\n>>>", user, flags=re.M | re.S):
+    for match in re.finditer(r"^\[(\d+)\] <<<(.*?)>>>$", user, flags=re.M | re.S):
         if needle in match.group(2):
             return int(match.group(1))
     raise AssertionError(f"{needle!r} was not shown to the model")
@@ -374,3 +374,16 @@ def test_rejected_answer_falls_back_to_a_checked_quote(seed):
     doubtful = Answerer(MemoryRetriever([seed], encoder), ScriptedGenerator(lambda m: ABSTAIN), encoder,
                         HASH_SETTINGS, checker=ScriptedChecker(0.6))
     assert doubtful.ask(QUESTION).abstained
+
+
+def test_the_prompt_names_each_document_once_above_its_passages(seed):
+    # a second cable with the same paragraphs: retrieval interleaves the two, the prompt groups them
+    other = replace(seed, doc_id="06PHNOMPENH999", title="TRAFFICKING IN PERSONS FOLLOW-UP")
+    qa = answerer([seed, other], cite_123, settings=replace(HASH_SETTINGS, k=4, passage_drop=1.0))
+    qa.ask(QUESTION)
+    user = qa.generator.prompts[-1][-1]["content"]
+    blocks = [b for b in user.split("\n\n") if re.match(r"^[^\[\n].*\n\[\d+\] <<<", b)]
+    assert len(blocks) == 2, user
+    assert "Trafficking In Persons Follow-up" in user and "FOLLOW-UP" not in user
+    numbers = [int(n) for n in re.findall(r"^\[(\d+)\] <<<", user, flags=re.M)]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 3
