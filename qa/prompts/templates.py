@@ -144,7 +144,7 @@ def readable_source(source: str) -> str:
     letters = [c for c in title if c.isalpha()]
     if not sep or not letters or sum(c.isupper() for c in letters) < _CAPITALS * len(letters):
         return source
-    return where + sep + " ".join(w[:1].upper() + w[1:].lower() for w in title.split(" "))
+    return where + sep + " ".join(w.capitalize() for w in title.split(" "))
 
 
 def _unfenced(text: str) -> str:
