@@ -9,16 +9,20 @@ with the model's own tokenizer and where they go (the passages' text, their sour
 the layout around them), the shown sentences that repeat one shown before, and whether a
 gold paragraph is shown and a reference answer is in the shown text (the recall that must not drop
 when tokens are cut), for each ``--context-words`` budget (``answer.context_words``: the words of
-passage text shown). Other settings come from ``--config`` and ``QA_*`` like any command.
+passage text shown) and each ``--min-share`` (the share of the best sentence's score a sentence needs
+to be shown at all, ``qa.answer.passages.MIN_SHARE``). Other settings come from ``--config`` and
+``QA_*`` like any command.
 
     .venv/bin/python bench/prompt_tokens.py eval/cables-dev.jsonl --index-dir index/cables
-        [--context-words 80 120 160 200] [--config a.toml] [--out bench/results/prompt_tokens.json]
+        [--context-words 80 120 160 200] [--min-share 0.6 0.7] [--config a.toml]
+        [--out bench/results/prompt_tokens.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import os
 import statistics
@@ -28,12 +32,13 @@ from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from qa.answer.passages import GAP  # noqa: E402
+import qa.answer.pipeline as pipeline  # noqa: E402
+from qa.answer.passages import GAP, MIN_SHARE, choose_sentences  # noqa: E402
 from qa.cores import cpu_flags  # noqa: E402
 from qa.evaluation.dataset import load_dataset  # noqa: E402
 from qa.evaluation.metrics import containment  # noqa: E402
 from qa.grounding.checks import source_line  # noqa: E402
-from qa.prompts.templates import ABSTAIN, readable_source  # noqa: E402
+from qa.prompts.templates import ABSTAIN, acronyms, readable_source  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
 from qa.text import split_sentences  # noqa: E402
 from qa.wiring import open_answerer  # noqa: E402
@@ -105,7 +110,8 @@ def breakdown(fake: PromptOnly, shown: list, question: str) -> dict:
     if not shown or not fake.last:
         return {}
     count = fake.real.count_tokens
-    sources = list(dict.fromkeys(readable_source(source_line(hit)) for hit, _ in shown))
+    keep = acronyms([question, *(t for _, t in shown)])
+    sources = list(dict.fromkeys(readable_source(source_line(hit), keep) for hit, _ in shown))
     text = sum(count(t) for _, t in shown)
     source = sum(count(s) for s in sources)
     asked = count(question)
@@ -135,6 +141,8 @@ def main() -> None:
     ap.add_argument("--index-dir", type=Path)
     ap.add_argument("--config", type=Path)
     ap.add_argument("--context-words", type=int, nargs="+", help="budgets to compare (default: the setting)")
+    ap.add_argument("--min-share", type=float, nargs="+", default=[MIN_SHARE],
+                    help=f"sentence floors to compare, as shares of the best sentence's score (default {MIN_SHARE})")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "prompt_tokens.json")
     args = ap.parse_args()
     settings = load_settings(args.config, env=os.environ, overrides={"index.dir": args.index_dir})
@@ -142,14 +150,16 @@ def main() -> None:
     fake = prompt_only(answerer)
     questions = load_dataset(args.dataset)
     runs = []
-    for words in args.context_words or [settings.answer.context_words]:
-        answerer.settings = dataclasses.replace(settings.answer, context_words=words)
-        rows = []
-        for question in questions:
-            rows.append(measure(answerer, fake, question))
-        summary = {"context_words": words, **summarise(rows)}
-        print(json.dumps(summary), flush=True)
-        runs.append({"summary": summary, "questions": rows})
+    for share in args.min_share:
+        # the floor is a constant of the passage code, not a setting: the pipeline's call is wrapped
+        pipeline.choose_sentences = functools.partial(choose_sentences, min_share=share)
+        for words in args.context_words or [settings.answer.context_words]:
+            answerer.settings = dataclasses.replace(settings.answer, context_words=words)
+            rows = [measure(answerer, fake, question) for question in questions]
+            summary = {"context_words": words, "min_share": share, **summarise(rows)}
+            print(json.dumps(summary), flush=True)
+            runs.append({"summary": summary, "questions": rows})
+    pipeline.choose_sentences = choose_sentences
     result = {"cpu_flags": cpu_flags(), "dataset": str(args.dataset), "config": str(args.config or ""),
               "k": settings.answer.k, "runs": runs}
     args.out.parent.mkdir(parents=True, exist_ok=True)

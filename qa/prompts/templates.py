@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,19 +133,44 @@ class Shown:
 _CAPITALS = 0.9  # the share of a title's letters in capitals from which it counts as written in capitals
 
 
-def readable_source(source: str) -> str:
+def _in_capitals(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) >= _CAPITALS * len(letters)
+
+
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]*[A-Z]\b")
+_LETTERS = re.compile(r"[A-Za-z]+")
+_APOSTROPHES = "'\u2019"
+
+
+def acronyms(texts: Iterable[str]) -> frozenset[str]:
+    """The words written in capitals (two letters or more) in those of ``texts`` that are not written
+    in capitals as a whole: there a word in capitals is an acronym or a name ("CAFTA", "GOC"), while
+    in a text in capitals every word is."""
+    return frozenset(w for t in texts if not _in_capitals(t) for w in _ACRONYM.findall(t))
+
+
+def readable_source(source: str, keep: Collection[str] = frozenset()) -> str:
     """A source line with its title (after the first ``: ``) in ordinary case when it is written in
     capitals, as most cable subjects are: the tokenizer spends about 1.4 tokens on a word in capitals
-    for one in ordinary case (20.4 against 15.0 per subject line over 500 of the shared cables). A
-    line without a title (a bare document id) is left as it is. A line break becomes a space (26 of
-    the 6,662 indexed cables have one in their subject): the line stands outside the fences, so
-    what follows a break must not start a line of its own."""
+    for one in ordinary case (20.4 against 15.0 per subject line over 500 of the shared cables). The
+    words in ``keep`` (``acronyms`` of the question and the shown text) and single letters ("U.S.")
+    stay in capitals; a letter after an apostrophe or a digit is lower case ("GOC'S" -> "Goc's",
+    "2ND" -> "2nd"). A line without a title (a bare document id) is left as it is. A line break
+    becomes a space (26 of the 6,662 indexed cables have one in their subject): the line stands
+    outside the fences, so what follows a break must not start a line of its own."""
     source = " ".join(source.splitlines())
     where, sep, title = source.partition(": ")
-    letters = [c for c in title if c.isalpha()]
-    if not sep or not letters or sum(c.isupper() for c in letters) < _CAPITALS * len(letters):
+    if not sep or not _in_capitals(title):
         return source
-    return where + sep + " ".join(w.capitalize() for w in title.split(" "))
+
+    def word(m: re.Match[str]) -> str:
+        run, before = m.group(), title[m.start() - 1] if m.start() else " "
+        if run in keep or (len(run) == 1 and before not in _APOSTROPHES):
+            return run
+        return run.lower() if before in _APOSTROPHES or before.isdigit() else run.capitalize()
+
+    return where + sep + _LETTERS.sub(word, title)
 
 
 def _unfenced(text: str) -> str:
@@ -169,8 +195,9 @@ def user_turn(prompts: PromptSet, passages: list[Shown], question: str) -> str:
     groups: list[list[str]] = []
     first_of: dict[str, int] = {}
     previous = None
+    keep = acronyms([question, *(p.text for p in passages)])
     for p in passages:
-        source = readable_source(p.source)
+        source = readable_source(p.source, keep)
         if own_line:
             if p.source != previous:
                 groups.append([_unfenced(source)])

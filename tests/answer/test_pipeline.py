@@ -384,6 +384,6 @@ def test_the_prompt_names_each_document_once_above_its_passages(seed):
     user = qa.generator.prompts[-1][-1]["content"]
     blocks = [b for b in user.split("\n\n") if re.match(r"^[^\[\n].*\n\[\d+\] <<<", b)]
     assert len(blocks) == 2, user
-    assert "Trafficking In Persons Follow-up" in user and "FOLLOW-UP" not in user
+    assert "Trafficking In Persons Follow-Up" in user and "FOLLOW-UP" not in user
     numbers = [int(n) for n in re.findall(r"^\[(\d+)\] <<<", user, flags=re.M)]
     assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 3

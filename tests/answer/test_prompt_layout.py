@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from qa.prompts.templates import Shown, load_prompts, prefix_messages, readable_source, user_turn
+from qa.prompts.templates import Shown, acronyms, load_prompts, prefix_messages, readable_source, user_turn
 
 PROMPTS = load_prompts("answer")
 
@@ -29,6 +29,29 @@ def test_capitals_are_written_in_ordinary_case_and_ids_are_kept() -> None:
         "Embassy Quito, 2008-11-20: Budget of the USG")
     assert readable_source("06PHNOMPENH657") == "06PHNOMPENH657"
     assert readable_source("notes.txt: ") == "notes.txt: "
+
+
+def test_acronyms_come_from_texts_in_ordinary_case_only() -> None:
+    assert acronyms(["Costa Rica voted on CAFTA and the TSE counted.", "THE GOC SAID NO"]) == {"CAFTA", "TSE"}
+    assert acronyms(["A I", "no capitals here"]) == frozenset()
+
+
+def test_a_title_keeps_its_acronyms_single_letters_and_lower_case_after_apostrophes_and_digits() -> None:
+    line = "Embassy San Jose, 2007-10-09: U.S.-CAFTA TALKS: GOC'S 2ND OFFER"
+    assert readable_source(line, {"CAFTA"}) == "Embassy San Jose, 2007-10-09: U.S.-CAFTA Talks: Goc's 2nd Offer"
+    assert readable_source(line) == "Embassy San Jose, 2007-10-09: U.S.-Cafta Talks: Goc's 2nd Offer"
+    assert readable_source("E: ITALY\u2019S BUSH-PUTIN (CORRECTED)") == "E: Italy\u2019s Bush-Putin (Corrected)"
+
+
+def test_the_turn_keeps_a_subjects_acronym_that_the_question_or_a_passage_writes_in_capitals() -> None:
+    subject = "Embassy San Jose, 2007-10-09: COSTA RICA CAFTA REFERENDUM"
+    shown = [Shown(1, subject, "Voters approved CAFTA by a narrow margin.")]
+    assert "2007-10-09: Costa Rica CAFTA Referendum\n[1]" in user_turn(PROMPTS, shown, "Who won?")
+    plain = [Shown(1, subject, "Voters approved the treaty by a narrow margin.")]
+    assert "2007-10-09: Costa Rica Cafta Referendum\n[1]" in user_turn(PROMPTS, plain, "Who won?")
+    assert "2007-10-09: Costa Rica CAFTA Referendum\n[1]" in user_turn(PROMPTS, plain, "Who won the CAFTA vote?")
+    shouted = [Shown(1, subject, "VOTERS APPROVED CAFTA BY A NARROW MARGIN.")]
+    assert "2007-10-09: Costa Rica Cafta Referendum\n[1]" in user_turn(PROMPTS, shouted, "Who won?")
 
 
 def test_a_template_that_places_the_source_itself_gets_it_for_every_passage() -> None:
