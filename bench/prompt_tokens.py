@@ -38,7 +38,7 @@ from qa.cores import cpu_flags  # noqa: E402
 from qa.evaluation.dataset import load_dataset  # noqa: E402
 from qa.evaluation.metrics import containment  # noqa: E402
 from qa.grounding.checks import source_line  # noqa: E402
-from qa.prompts.templates import ABSTAIN, acronyms, readable_source  # noqa: E402
+from qa.prompts.templates import ABSTAIN, Shown, prompt_sources  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
 from qa.text import split_sentences  # noqa: E402
 from qa.wiring import open_answerer  # noqa: E402
@@ -110,8 +110,8 @@ def breakdown(fake: PromptOnly, shown: list, question: str) -> dict:
     if not shown or not fake.last:
         return {}
     count = fake.real.count_tokens
-    keep = acronyms([question, *(t for _, t in shown)])
-    sources = list(dict.fromkeys(readable_source(source_line(hit), keep) for hit, _ in shown))
+    passages = [Shown(n, source_line(hit), t) for n, (hit, t) in enumerate(shown, start=1)]
+    sources = list(dict.fromkeys(prompt_sources(passages, question)))
     text = sum(count(t) for _, t in shown)
     source = sum(count(s) for s in sources)
     asked = count(question)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,6 +183,13 @@ def _passage_block(prompts: PromptSet, passage: Shown, source: str) -> str:
     return render(prompts.passage, {"n": str(passage.n), "source": _unfenced(source), "text": _unfenced(passage.text)})
 
 
+def prompt_sources(passages: Sequence[Shown], question: str) -> list[str]:
+    """Each passage's source line as the answer prompt writes it (``readable_source``, keeping the
+    acronyms of the question and the shown text)."""
+    keep = acronyms([question, *(p.text for p in passages)])
+    return [readable_source(p.source, keep) for p in passages]
+
+
 def user_turn(prompts: PromptSet, passages: list[Shown], question: str) -> str:
     """The user message for one question: the fenced, numbered passages and the question.
 
@@ -195,9 +202,7 @@ def user_turn(prompts: PromptSet, passages: list[Shown], question: str) -> str:
     groups: list[list[str]] = []
     first_of: dict[str, int] = {}
     previous = None
-    keep = acronyms([question, *(p.text for p in passages)])
-    for p in passages:
-        source = readable_source(p.source, keep)
+    for p, source in zip(passages, prompt_sources(passages, question), strict=True):
         if own_line:
             if p.source != previous:
                 groups.append([_unfenced(source)])
