@@ -3,7 +3,8 @@
 Prompt evaluation is the slow part of answering on a CPU (about 90-150 tokens/s for the 1.5B model),
 and a small model loses the answer among long passages. So the model is shown the retrieved
 paragraphs' sentences most relevant to the question, within a word budget: each sentence is scored
-by its dense cosine with the question plus its share of the question's content words, the best are
+by its dense cosine with the question plus its share of the question's content words and its
+paragraph's own cosine (each weighted), the best are
 taken across all retrieved paragraphs, and each paragraph shows its chosen sentences in their own
 order (`` ... `` marks a gap). On SQuAD dev this kept the answer in view for 95% of answerable
 questions with 160 words, against 92% for whole passages with 240 (bench/answer_squad.py notes).
@@ -24,6 +25,10 @@ from qa.text import STOPWORDS
 _TOKEN = re.compile(r"[a-z0-9]+")
 LEXICAL_WEIGHT = 0.5  # how much full coverage of the question's words adds to a cosine (tuned on SQuAD)
 MIN_SHARE = 0.6  # a sentence scoring under this share of the best is filler (tuned on SQuAD)
+# How much the sentence's paragraph's own cosine with the question adds: a sentence of the paragraph
+# that matches the question as a whole is likelier to hold the answer than a like-scoring sentence of
+# a weaker one (bench/sentence_choice.py; chosen on the cable dev set)
+PASSAGE_PRIOR = 0.25
 GAP = " ... "
 T = TypeVar("T")
 
@@ -70,9 +75,10 @@ def select(candidates: Sequence[Candidate], *, k: int, min_relevance: float, rel
 
 def rank_sentences(question: str, candidates: Sequence[Candidate], cosines: Sequence[Sequence[float]],
                    ) -> list[tuple[float, int, int]]:
-    """(score, candidate, sentence) for every sentence, best first: cosine plus lexical overlap."""
+    """(score, candidate, sentence) for every sentence, best first: its cosine, plus its lexical
+    overlap and its passage's cosine, each weighted."""
     scored = [
-        (cos + LEXICAL_WEIGHT * lexical_overlap(question, sentence), i, j)
+        (cos + LEXICAL_WEIGHT * lexical_overlap(question, sentence) + PASSAGE_PRIOR * c.relevance, i, j)
         for i, c in enumerate(candidates)
         for j, (sentence, cos) in enumerate(zip(c.sentences, cosines[i], strict=True))
     ]

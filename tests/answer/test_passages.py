@@ -58,3 +58,11 @@ def test_passages_of_one_source_come_together_in_first_seen_order():
     shown = [("A", 1), ("B", 2), ("A", 3), ("C", 4), ("B", 5)]
     assert group_by_source(shown, lambda p: p[0]) == [("A", 1), ("A", 3), ("B", 2), ("B", 5), ("C", 4)]
     assert group_by_source([], lambda p: p) == []
+
+
+def test_of_like_sentences_the_one_in_the_closer_paragraph_is_shown_first():
+    """The paragraph's own cosine with the question breaks what the sentence alone cannot."""
+    weak = Candidate(0, ["The ambassador met the minister."], 0.3)
+    strong = Candidate(1, ["The ambassador met the minister."], 0.8)
+    shown = choose_sentences("Whom did the ambassador meet?", [weak, strong], [[0.7], [0.7]], max_words=5)
+    assert [c.index for c, _ in shown] == [1]
