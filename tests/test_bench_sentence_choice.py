@@ -3,8 +3,9 @@ outcome counts move when the shown sentences do."""
 
 from __future__ import annotations
 
+from scripts import load_script
+
 from qa.answer.passages import MIN_SHARE, Candidate, choose_sentences
-from tests.scripts import load_script
 
 bench = load_script("bench/sentence_choice.py")
 QUESTION = "How many trafficking cases did the police report?"
