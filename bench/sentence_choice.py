@@ -50,7 +50,7 @@ from qa.answer.passages import (  # noqa: E402
     Candidate,
     choose_sentences,
     rank_sentences,
-    word_count,
+    take_best,
 )
 from qa.cores import cpu_flags  # noqa: E402
 from qa.evaluation.dataset import load_dataset  # noqa: E402
@@ -117,33 +117,15 @@ Ranked = list[tuple[float, int, int]]
 Rule = Callable[[Seen], set[tuple[int, int]]]
 
 
-def greedy(seen: Seen, ranked: Ranked, max_words: int, admit: Callable[[int, float], bool]) -> set[tuple[int, int]]:
-    """Sentences best first while they fit in ``max_words`` and ``admit(rank, score)``; the best always."""
-    chosen: set[tuple[int, int]] = set()
-    used = 0
-    for k, (score, i, j) in enumerate(ranked):
-        n = word_count(seen.candidates[i].sentences[j])
-        if chosen and (used + n > max_words or not admit(k, score)):
-            continue
-        chosen.add((i, j))
-        used += n
-    return chosen
-
-
 def ranked_of(seen: Seen, prior: float = PASSAGE_PRIOR) -> Ranked:
-    """The pipeline's ranking, with the passage's cosine weighted by ``prior`` instead of ``PASSAGE_PRIOR``."""
-    ranked = rank_sentences(seen.question, seen.candidates, seen.cosines)
-    if prior != PASSAGE_PRIOR:
-        ranked = sorted(((s + (prior - PASSAGE_PRIOR) * seen.candidates[i].relevance, i, j) for s, i, j in ranked),
-                        key=lambda r: (-r[0], r[1], r[2]))
-    return ranked
+    return rank_sentences(seen.question, seen.candidates, seen.cosines, prior)
 
 
 def fixed(words: int, share: float, prior: float = PASSAGE_PRIOR) -> Rule:
     def rule(seen: Seen) -> set[tuple[int, int]]:
         ranked = ranked_of(seen, prior)
         floor = ranked[0][0] * share
-        return greedy(seen, ranked, words, lambda _k, s: s >= floor)
+        return take_best(seen.candidates, ranked, words, lambda _k, s: s >= floor)
     return rule
 
 
@@ -151,7 +133,7 @@ def gap(distance: float, words: int) -> Rule:
     def rule(seen: Seen) -> set[tuple[int, int]]:
         ranked = ranked_of(seen)
         floor = ranked[0][0] - distance
-        return greedy(seen, ranked, words, lambda _k, s: s >= floor)
+        return take_best(seen.candidates, ranked, words, lambda _k, s: s >= floor)
     return rule
 
 
@@ -165,7 +147,7 @@ def mass(temperature: float, share: float, words: int) -> Rule:
             if held >= share:
                 last = k
                 break
-        return greedy(seen, ranked, words, lambda k, _s: k <= last)
+        return take_best(seen.candidates, ranked, words, lambda k, _s: k <= last)
     return rule
 
 

@@ -74,15 +74,30 @@ def select(candidates: Sequence[Candidate], *, k: int, min_relevance: float, rel
 
 
 def rank_sentences(question: str, candidates: Sequence[Candidate], cosines: Sequence[Sequence[float]],
-                   ) -> list[tuple[float, int, int]]:
-    """(score, candidate, sentence) for every sentence, best first: its cosine, plus its lexical
-    overlap and its passage's cosine, each weighted."""
+                   prior: float = PASSAGE_PRIOR) -> list[tuple[float, int, int]]:
+    """(score, candidate, sentence) for every sentence, best first: its cosine, plus ``LEXICAL_WEIGHT``
+    times its lexical overlap, plus ``prior`` times its passage's cosine."""
     scored = [
-        (cos + LEXICAL_WEIGHT * lexical_overlap(question, sentence) + PASSAGE_PRIOR * c.relevance, i, j)
+        (cos + LEXICAL_WEIGHT * lexical_overlap(question, sentence) + prior * c.relevance, i, j)
         for i, c in enumerate(candidates)
         for j, (sentence, cos) in enumerate(zip(c.sentences, cosines[i], strict=True))
     ]
     return sorted(scored, key=lambda s: (-s[0], s[1], s[2]))
+
+
+def take_best(candidates: Sequence[Candidate], ranked: Sequence[tuple[float, int, int]], max_words: int,
+              admit: Callable[[int, float], bool]) -> set[tuple[int, int]]:
+    """(candidate, sentence) pairs taken from ``ranked`` best first while they fit in ``max_words``
+    and ``admit(rank, score)``; the best one always."""
+    chosen: set[tuple[int, int]] = set()
+    used = 0
+    for rank, (score, i, j) in enumerate(ranked):
+        n = word_count(candidates[i].sentences[j])
+        if chosen and (used + n > max_words or not admit(rank, score)):
+            continue
+        chosen.add((i, j))
+        used += n
+    return chosen
 
 
 def choose_sentences(question: str, candidates: Sequence[Candidate], cosines: Sequence[Sequence[float]],
@@ -94,16 +109,9 @@ def choose_sentences(question: str, candidates: Sequence[Candidate], cosines: Se
     and score at least ``min_share`` of the best score: filler ("End Comment.") costs prompt time and
     distracts a small model.
     """
-    chosen: set[tuple[int, int]] = set()
-    used = 0
     ranked = rank_sentences(question, candidates, cosines)
     floor = ranked[0][0] * min_share if ranked else 0.0
-    for score, i, j in ranked:
-        n = word_count(candidates[i].sentences[j])
-        if chosen and (used + n > max_words or score < floor):
-            continue
-        chosen.add((i, j))
-        used += n
+    chosen = take_best(candidates, ranked, max_words, lambda _rank, score: score >= floor)
     shown = []
     for i, c in enumerate(candidates):
         picked = sorted(j for ci, j in chosen if ci == i)
